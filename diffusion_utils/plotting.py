@@ -1,0 +1,237 @@
+"""Figures, slider callbacks and kernel-free animation twins; tensors reach the CPU only here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.animation import FuncAnimation, PillowWriter
+from matplotlib.collections import LineCollection
+
+from .forward import FixedFactorChain, forward_chain
+from .mixture import marginal_density, mixture_density
+from .schedules import NoiseSchedule
+
+__all__ = [
+    "PALETTE",
+    "to_numpy",
+    "plot_paths",
+    "plot_density_heatmap",
+    "ForwardHistogram",
+    "HistogramArtists",
+    "histogram_figure",
+    "update_histogram",
+    "histogram_animation",
+    "save_gif",
+    "FixedFactorArtists",
+    "fixed_factor_figure",
+    "update_fixed_factor",
+]
+
+# Okabe-Ito colours: distinguishable with every common colour-vision deficiency.
+PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00", "purple": "#CC79A7"}
+
+
+def to_numpy(x: torch.Tensor) -> np.ndarray:
+    """Detach, move to the CPU and convert: the one plotting boundary of the package (all chapters)."""
+    return x.detach().to("cpu").numpy()
+
+
+def plot_paths(ax: plt.Axes, traj: torch.Tensor, highlight: Sequence[int] = (0, 1), *, max_paths: int = 400) -> dict:
+    """Particle paths x_t over t, their mean +- 3 sd across particles, and highlighted paths (chapter: An example diffusion)."""
+    paths = to_numpy(traj)
+    if paths.ndim != 2:
+        raise ValueError(f"traj must have shape (T+1, N) for 1-D data, got {paths.shape}")
+    t = np.arange(paths.shape[0])
+    shown = paths[:, :max_paths]
+    segments = np.stack([np.broadcast_to(t, shown.T.shape), shown.T], axis=-1)
+    lines = LineCollection(segments, colors=PALETTE["blue"], alpha=0.08, linewidths=0.8, label="all particles")
+    ax.add_collection(lines)
+    mean, sd = paths.mean(axis=1), paths.std(axis=1)
+    (mean_line,) = ax.plot(t, mean, "--", color=PALETTE["vermillion"], lw=2.5, label=r"particle mean $\pm 3$ sd")
+    ax.plot(t, mean + 3 * sd, "--", color=PALETTE["vermillion"], lw=1)
+    ax.plot(t, mean - 3 * sd, "--", color=PALETTE["vermillion"], lw=1)
+    picked = ax.plot(t, paths[:, list(highlight)], color=PALETTE["orange"], lw=1.5)
+    picked[0].set_label("two particles")
+    ax.set_xlim(0, t[-1])
+    ax.autoscale_view(scalex=False)
+    ax.set_xlabel("time step $t$")
+    ax.set_ylabel("$x_t$")
+    ax.legend(loc="upper right", fontsize=9)
+    return {"paths": lines, "mean": mean_line, "highlight": picked}
+
+
+def plot_density_heatmap(
+    ax: plt.Axes, grid: torch.Tensor, density: torch.Tensor, times: torch.Tensor, *, vmax_quantile: float = 0.99
+) -> plt.cm.ScalarMappable:
+    """Heat map of q_t(x) over (t, x); colours are clipped at a high quantile so late times stay visible."""
+    dens = to_numpy(density)
+    ts, xs = to_numpy(times), to_numpy(grid)
+    vmax = float(np.quantile(dens, vmax_quantile))
+    image = ax.pcolormesh(ts, xs, dens.T, shading="nearest", cmap="viridis", vmin=0.0, vmax=vmax, rasterized=True)
+    ax.set_xlabel("time step $t$")
+    ax.set_ylabel("$x$")
+    return image
+
+
+@dataclass
+class ForwardHistogram:
+    """Particles of the forward chain (CPU copy) and the exact q_t on a grid (chapter: An example diffusion)."""
+
+    data: torch.Tensor
+    schedule: NoiseSchedule
+    grid: torch.Tensor
+    particles: np.ndarray  # (T+1, N): the plotting boundary's copy of the trajectory
+
+    @classmethod
+    def simulate(
+        cls,
+        data: torch.Tensor,
+        schedule: NoiseSchedule,
+        grid: torch.Tensor,
+        num_particles: int,
+        generator: torch.Generator | None = None,
+    ) -> "ForwardHistogram":
+        """Draw ``num_particles`` starting points uniformly from ``data`` and run the chain on data's device."""
+        if isinstance(num_particles, bool) or not isinstance(num_particles, int) or num_particles < 1:
+            raise ValueError(f"num_particles must be an int >= 1, got {num_particles!r}")
+        idx = torch.randint(data.numel(), (num_particles,), generator=generator, device=data.device)
+        traj = forward_chain(data[idx], schedule, generator)
+        return cls(data=data, schedule=schedule, grid=grid, particles=to_numpy(traj))
+
+    def frame(self, t: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Particles at time t and the exact density q_t on the grid (None at t = 0, where q_0 has no density)."""
+        density = None if t == 0 else to_numpy(marginal_density(self.grid, self.data, self.schedule, t))
+        return self.particles[t], density
+
+
+class HistogramArtists(NamedTuple):
+    """The artists a histogram frame updates in place."""
+
+    fig: plt.Figure
+    ax: plt.Axes
+    bars: object  # matplotlib StepPatch
+    curve: plt.Line2D
+    title: object
+    edges: np.ndarray
+
+
+def histogram_figure(
+    grid: torch.Tensor, edges: np.ndarray, *, ylim: float = 0.6, figsize: tuple[float, float] = (7, 4)
+) -> HistogramArtists:
+    """An empty histogram-vs-density figure whose artists :func:`update_histogram` fills (chapter: An example diffusion)."""
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    edges = np.asarray(edges, dtype=float)
+    bars = ax.stairs(np.zeros(len(edges) - 1), edges, fill=True, color=PALETTE["blue"], alpha=0.45, label="histogram of particles")
+    xs = to_numpy(grid)
+    (curve,) = ax.plot(xs, np.zeros_like(xs), color=PALETTE["vermillion"], lw=2, label="exact $q_t(x)$")
+    ax.set_xlim(edges[0], edges[-1])
+    ax.set_ylim(0, ylim)
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("density")
+    ax.legend(loc="upper right")
+    title = ax.set_title("")
+    return HistogramArtists(fig, ax, bars, curve, title, edges)
+
+
+def update_histogram(artists: HistogramArtists, samples: np.ndarray, density: np.ndarray | None, t: int) -> None:
+    """Slider callback: new bar heights and density curve for time t, changing existing artists only."""
+    heights, _ = np.histogram(samples, bins=artists.edges, density=True)
+    artists.bars.set_data(heights)
+    if density is None:
+        artists.curve.set_visible(False)
+        artists.title.set_text(f"$t = {t}$: the data themselves (point masses, no density)")
+    else:
+        artists.curve.set_ydata(density)
+        artists.curve.set_visible(True)
+        artists.title.set_text(f"$t = {t}$")
+
+
+def histogram_animation(
+    movie: ForwardHistogram, artists: HistogramArtists, times: Sequence[int], *, interval: int = 80
+) -> FuncAnimation:
+    """Kernel-free twin of the live slider: the same callback, one frame per time in ``times``."""
+    times = [int(t) for t in times]
+
+    def draw(i: int):
+        update_histogram(artists, *movie.frame(times[i]), times[i])
+        return artists.bars, artists.curve, artists.title
+
+    return FuncAnimation(artists.fig, draw, frames=len(times), interval=interval, blit=False)
+
+
+def save_gif(anim: FuncAnimation, path: str, fps: int = 15) -> str:
+    """Write an animation as a GIF for slides (Pillow, no ffmpeg needed); returns the path."""
+    anim.save(path, writer=PillowWriter(fps=fps))
+    return path
+
+
+class FixedFactorArtists(NamedTuple):
+    """Artists of the fixed-factor figure: the band over time (left) and q(x_t | x_0) at one t (right)."""
+
+    fig: plt.Figure
+    ax_time: plt.Axes
+    ax_density: plt.Axes
+    band: object
+    mean: plt.Line2D
+    paths: LineCollection
+    marker: object
+    density: plt.Line2D
+    stationary: plt.Line2D
+    grid: np.ndarray
+
+
+def fixed_factor_figure(T: int, grid: torch.Tensor, *, figsize: tuple[float, float] = (10, 3.8)) -> FixedFactorArtists:
+    """Empty two-panel figure for the chain x_t = a x_{t-1} + sigma eps_t (chapter: A chain with a fixed factor)."""
+    fig, (ax_time, ax_density) = plt.subplots(1, 2, figsize=figsize, layout="constrained", gridspec_kw={"width_ratios": [3, 2]})
+    band = ax_time.fill_between([0, T], [0, 0], [0, 0], color=PALETTE["blue"], alpha=0.2, label=r"mean $\pm 2$ sd")
+    (mean,) = ax_time.plot([], [], color=PALETTE["blue"], lw=2, label=r"$\mathbb{E}[x_t \mid x_0] = a^t x_0$")
+    paths = LineCollection([], colors=PALETTE["orange"], linewidths=1, alpha=0.8, label="simulated paths")
+    ax_time.add_collection(paths)
+    marker = ax_time.axvline(0, color="0.3", ls=":", lw=1)
+    ax_time.set_xlim(0, T)
+    ax_time.set_xlabel("time step $t$")
+    ax_time.set_ylabel("$x_t$")
+    ax_time.legend(loc="upper right", fontsize=8)
+    xs = to_numpy(grid)
+    (density,) = ax_density.plot(xs, np.zeros_like(xs), color=PALETTE["blue"], lw=2, label=r"$q(x_t \mid x_0)$")
+    (stationary,) = ax_density.plot(xs, np.zeros_like(xs), "--", color=PALETTE["vermillion"], lw=1.5, label=r"$t \to \infty$")
+    ax_density.set_xlim(xs[0], xs[-1])
+    ax_density.set_xlabel("$x_t$")
+    ax_density.set_ylabel("density")
+    ax_density.legend(loc="upper right", fontsize=8)
+    return FixedFactorArtists(fig, ax_time, ax_density, band, mean, paths, marker, density, stationary, xs)
+
+
+def update_fixed_factor(
+    artists: FixedFactorArtists, chain: FixedFactorChain, x0: float, t: int, *, num_paths: int = 5, seed: int = 0
+) -> None:
+    """Slider callback for (a, sigma, t): closed-form band, a few seeded paths, and the densities at t."""
+    T = int(round(artists.ax_time.get_xlim()[1]))
+    start = torch.full((num_paths,), float(x0))
+    steps = torch.arange(T + 1)[:, None]
+    mean, var = chain.marginal(start[:1], steps)
+    mean, sd = to_numpy(mean[:, 0]), np.sqrt(to_numpy(var[:, 0]))
+    ts = np.arange(T + 1)
+    artists.band.set_verts([np.concatenate([np.column_stack([ts, mean - 2 * sd]), np.column_stack([ts[::-1], (mean + 2 * sd)[::-1]])])])
+    artists.mean.set_data(ts, mean)
+    paths = to_numpy(chain.simulate(start, T, torch.Generator().manual_seed(seed)))
+    artists.paths.set_segments([np.column_stack([ts, paths[:, i]]) for i in range(num_paths)])
+    artists.marker.set_xdata([t, t])
+    reach = max(abs(float(x0)), 3 * float(np.sqrt(chain.stationary_variance))) * 1.15
+    artists.ax_time.set_ylim(-reach, reach)
+    grid = torch.as_tensor(artists.grid)
+    if t == 0:
+        artists.density.set_visible(False)
+    else:
+        m_t, v_t = chain.marginal(torch.tensor([float(x0)]), t)
+        artists.density.set_ydata(to_numpy(mixture_density(grid, m_t, v_t)))
+        artists.density.set_visible(True)
+    stationary = mixture_density(grid, torch.zeros(1), torch.tensor([chain.stationary_variance]))
+    artists.stationary.set_ydata(to_numpy(stationary))
+    top = max(float(artists.stationary.get_ydata().max()), float(artists.density.get_ydata().max()) if t else 0.0)
+    artists.ax_density.set_ylim(0, 1.1 * top)
+    artists.ax_density.set_title(f"$a = {chain.a:.3f}$, $\\sigma = {chain.sigma:.3f}$, $t = {t}$", fontsize=10)

@@ -1,0 +1,80 @@
+"""Live ipywidgets sliders around the plotting callbacks (need a running kernel; the site shows the twins)."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from IPython.display import display
+
+from .forward import FixedFactorChain
+from .plotting import ForwardHistogram, fixed_factor_figure, histogram_figure, update_fixed_factor, update_histogram
+from .schedules import NoiseSchedule
+
+__all__ = ["histogram_explorer", "fixed_factor_explorer"]
+
+
+def histogram_explorer(
+    data: torch.Tensor,
+    *,
+    T: int = 200,
+    beta: float = 0.04,
+    num_particles: int = 2000,
+    seed: int = 0,
+    grid: torch.Tensor | None = None,
+    bins: int = 64,
+) -> widgets.Widget:
+    """Sliders for t, the number of particles and a constant beta over the histogram figure (chapter: An example diffusion).
+
+    Moving t only updates the artists; changing N or beta re-runs the chain on ``data``'s device (same seed).
+    """
+    grid = torch.linspace(-16, 16, 3201, device=data.device) if grid is None else grid
+    artists = histogram_figure(grid, np.linspace(float(grid[0]), float(grid[-1]), bins + 1))
+    plt.close(artists.fig)  # shown through the output widget only
+    cache: dict[tuple[int, float], ForwardHistogram] = {}
+
+    def movie_for(n: int, b: float) -> ForwardHistogram:
+        if (n, b) not in cache:
+            cache.clear()
+            generator = torch.Generator(device=data.device).manual_seed(seed)
+            cache[(n, b)] = ForwardHistogram.simulate(data, NoiseSchedule.constant(T, b, device=data.device), grid, n, generator)
+        return cache[(n, b)]
+
+    def show(t: int, num_particles: int, beta: float) -> None:
+        update_histogram(artists, *movie_for(num_particles, beta).frame(t), t)
+        display(artists.fig)
+
+    controls = {
+        "t": widgets.IntSlider(value=0, min=0, max=T, step=1, description="t", continuous_update=True),
+        "num_particles": widgets.SelectionSlider(
+            options=[100, 300, 1000, 2000, 5000, 20000], value=num_particles, description="particles"
+        ),
+        "beta": widgets.FloatLogSlider(value=beta, base=10, min=-3, max=-0.7, step=0.05, description="β", readout_format=".4f"),
+    }
+    output = widgets.interactive_output(show, controls)
+    box = widgets.VBox([widgets.HBox(list(controls.values())), output])
+    box.artists = artists  # for tests and for readers who want to restyle the figure
+    return box
+
+
+def fixed_factor_explorer(x0: float = 5.0, *, T: int = 60, grid: torch.Tensor | None = None) -> widgets.Widget:
+    """Sliders for a, sigma and t over the fixed-factor figure (chapter: A chain with a fixed factor)."""
+    grid = torch.linspace(-10, 10, 801) if grid is None else grid
+    artists = fixed_factor_figure(T, grid)
+    plt.close(artists.fig)
+
+    def show(a: float, sigma: float, t: int) -> None:
+        update_fixed_factor(artists, FixedFactorChain(a, sigma), x0, t)
+        display(artists.fig)
+
+    controls = {
+        "a": widgets.FloatSlider(value=0.9, min=0.5, max=0.995, step=0.005, description="a", readout_format=".3f"),
+        "sigma": widgets.FloatSlider(value=0.4, min=0.05, max=1.5, step=0.05, description="σ"),
+        "t": widgets.IntSlider(value=10, min=0, max=T, description="t"),
+    }
+    output = widgets.interactive_output(show, controls)
+    box = widgets.VBox([widgets.HBox(list(controls.values())), output])
+    box.artists = artists
+    return box
+
