@@ -109,7 +109,7 @@ def test_live_widgets_build_and_respond_headless():
     box = histogram_explorer(DATA, T=30, num_particles=300)
     t_slider, n_slider, beta_slider = box.children[0].children
     t_slider.value = 30  # triggers the callback, which updates the figure's artists
-    assert box.artists.title.get_text() == "$t = 30$"
+    assert box.artists.title.get_text() == "t = 30"
     before = box.artists.bars.get_data().values.copy()
     beta_slider.value = 0.1  # re-simulates with a larger beta: the histogram at t = 30 gets wider
     after = box.artists.bars.get_data().values
