@@ -18,8 +18,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import diffusion_utils as du  # noqa: E402
-from _common import median_time, print_table  # noqa: E402
+from _common import median_time, print_table
+
+import diffusion_utils as du
 
 N, T, M = 100_000, 1000, 3201
 

@@ -15,13 +15,14 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import diffusion_utils as du  # noqa: E402
-from _common import print_table  # noqa: E402
+from _common import print_table
+
+import diffusion_utils as du
 
 REPEATS = 60
 

@@ -87,7 +87,7 @@ class FixedFactorChain:
         object.__setattr__(self, "sigma", check_positive("sigma", self.sigma))
 
     @classmethod
-    def variance_preserving(cls, sigma: float) -> "FixedFactorChain":
+    def variance_preserving(cls, sigma: float) -> FixedFactorChain:
         """The choice a = sqrt(1 - sigma^2), for which q(x_t | x_0) = N(a^t x_0, 1 - a^{2t})."""
         sigma = check_open_unit("sigma", sigma)
         return cls(a=(1.0 - sigma**2) ** 0.5, sigma=sigma)

@@ -9,7 +9,7 @@ import torch
 from ._validate import check_same_device, check_tensor, check_times, is_concrete
 from .schedules import NoiseSchedule
 
-__all__ = ["mixture_density", "empirical_distribution", "marginal_density"]
+__all__ = ["empirical_distribution", "marginal_density", "mixture_density"]
 
 # Elements of one (batch, components, grid) block of log-densities: 2**22 float32 values are 16 MB.
 _BLOCK_ELEMENTS = 2**22

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -17,18 +19,18 @@ from .schedules import NoiseSchedule
 
 __all__ = [
     "PALETTE",
-    "to_numpy",
-    "plot_paths",
-    "plot_density_heatmap",
+    "FixedFactorArtists",
     "ForwardHistogram",
     "HistogramArtists",
-    "histogram_figure",
-    "update_histogram",
-    "histogram_animation",
-    "save_gif",
-    "FixedFactorArtists",
     "fixed_factor_figure",
+    "histogram_animation",
+    "histogram_figure",
+    "plot_density_heatmap",
+    "plot_paths",
+    "save_gif",
+    "to_numpy",
     "update_fixed_factor",
+    "update_histogram",
 ]
 
 # Okabe-Ito colours: distinguishable with every common colour-vision deficiency.
@@ -60,7 +62,9 @@ def plot_paths(ax: plt.Axes, traj: torch.Tensor, highlight: Sequence[int] = (0, 
     ax.autoscale_view(scalex=False)
     ax.set_xlabel("time step $t$")
     ax.set_ylabel("$x_t$")
-    ax.legend(loc="upper right", fontsize=9)
+    legend = ax.legend(loc="upper right", fontsize=9)
+    for handle in legend.legend_handles:
+        handle.set_alpha(1.0)
     return {"paths": lines, "mean": mean_line, "highlight": picked}
 
 
@@ -94,7 +98,7 @@ class ForwardHistogram:
         grid: torch.Tensor,
         num_particles: int,
         generator: torch.Generator | None = None,
-    ) -> "ForwardHistogram":
+    ) -> ForwardHistogram:
         """Draw ``num_particles`` starting points uniformly from ``data`` and run the chain on data's device."""
         if isinstance(num_particles, bool) or not isinstance(num_particles, int) or num_particles < 1:
             raise ValueError(f"num_particles must be an int >= 1, got {num_particles!r}")
@@ -120,11 +124,15 @@ class HistogramArtists(NamedTuple):
 
 
 def histogram_figure(
-    grid: torch.Tensor, edges: np.ndarray, *, ylim: float = 0.6, figsize: tuple[float, float] = (7, 4)
+    grid: torch.Tensor,
+    edges: np.ndarray | torch.Tensor | Sequence[float],
+    *,
+    ylim: float = 0.6,
+    figsize: tuple[float, float] = (7, 4),
 ) -> HistogramArtists:
     """An empty histogram-vs-density figure whose artists :func:`update_histogram` fills (chapter: An example diffusion)."""
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    edges = np.asarray(edges, dtype=float)
+    edges = to_numpy(edges).astype(float) if isinstance(edges, torch.Tensor) else np.asarray(edges, dtype=float)
     bars = ax.stairs(np.zeros(len(edges) - 1), edges, fill=True, color=PALETTE["blue"], alpha=0.45, label="histogram of particles")
     xs = to_numpy(grid)
     (curve,) = ax.plot(xs, np.zeros_like(xs), color=PALETTE["vermillion"], lw=2, label="exact $q_t(x)$")
@@ -166,8 +174,9 @@ def histogram_animation(
     return FuncAnimation(artists.fig, draw, frames=len(times), interval=interval, blit=False)
 
 
-def save_gif(anim: FuncAnimation, path: str, fps: int = 15) -> str:
-    """Write an animation as a GIF for slides (Pillow, no ffmpeg needed); returns the path."""
+def save_gif(anim: FuncAnimation, path: str | os.PathLike, fps: int = 15) -> str:
+    """Write an animation as a GIF for slides (Pillow, no ffmpeg needed); returns the path (chapter: An example diffusion)."""
+    path = os.fspath(path)
     anim.save(path, writer=PillowWriter(fps=fps))
     return path
 
@@ -213,7 +222,7 @@ def update_fixed_factor(
     artists: FixedFactorArtists, chain: FixedFactorChain, x0: float, t: int, *, num_paths: int = 5, seed: int = 0
 ) -> None:
     """Slider callback for (a, sigma, t): closed-form band, a few seeded paths, and the densities at t."""
-    T = int(round(artists.ax_time.get_xlim()[1]))
+    T = round(artists.ax_time.get_xlim()[1])
     start = torch.full((num_paths,), float(x0))
     steps = torch.arange(T + 1)[:, None]
     mean, var = chain.marginal(start[:1], steps)

@@ -53,7 +53,7 @@ class NoiseSchedule:
         """Device of the schedule's arrays."""
         return self.betas.device
 
-    def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> "NoiseSchedule":
+    def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> NoiseSchedule:
         """The same schedule with its arrays on another device and/or dtype."""
         return NoiseSchedule(self.betas.to(device=device, dtype=dtype))
 
@@ -63,7 +63,7 @@ class NoiseSchedule:
         return torch.log(ab) - torch.log1p(-ab)
 
     @classmethod
-    def from_betas(cls, betas, *, device=None, dtype: torch.dtype = torch.float32) -> "NoiseSchedule":
+    def from_betas(cls, betas, *, device=None, dtype: torch.dtype = torch.float32) -> NoiseSchedule:
         """Schedule from beta_1, ..., beta_T (a sequence or 1-D tensor of length T, each in (0, 1))."""
         steps = torch.as_tensor(betas).detach().to("cpu", torch.float64)
         if steps.ndim != 1 or steps.numel() < 1:
@@ -72,7 +72,7 @@ class NoiseSchedule:
         return cls(full.to(device=device, dtype=dtype))
 
     @classmethod
-    def constant(cls, T: int, beta: float, *, device=None, dtype: torch.dtype = torch.float32) -> "NoiseSchedule":
+    def constant(cls, T: int, beta: float, *, device=None, dtype: torch.dtype = torch.float32) -> NoiseSchedule:
         """beta_t = beta for t = 1..T."""
         T = check_int("T", T, low=1)
         beta = check_open_unit("beta", beta)
@@ -81,7 +81,7 @@ class NoiseSchedule:
     @classmethod
     def linear(
         cls, T: int, beta_start: float = 1e-4, beta_end: float = 0.02, *, device=None, dtype: torch.dtype = torch.float32
-    ) -> "NoiseSchedule":
+    ) -> NoiseSchedule:
         """beta_t from beta_start (t = 1) to beta_end (t = T) in equal steps (Ho et al. 2020)."""
         T = check_int("T", T, low=1)
         beta_start = check_open_unit("beta_start", beta_start)
@@ -91,7 +91,7 @@ class NoiseSchedule:
     @classmethod
     def cosine(
         cls, T: int, s: float = 0.008, max_beta: float = 0.999, *, device=None, dtype: torch.dtype = torch.float32
-    ) -> "NoiseSchedule":
+    ) -> NoiseSchedule:
         """alpha_bar_t proportional to cos^2(pi/2 (t/T + s)/(1 + s)), beta_t capped at max_beta (Nichol & Dhariwal 2021)."""
         T = check_int("T", T, low=1)
         s = check_positive("s", s)

@@ -12,7 +12,7 @@ from .forward import FixedFactorChain
 from .plotting import ForwardHistogram, fixed_factor_figure, histogram_figure, update_fixed_factor, update_histogram
 from .schedules import NoiseSchedule
 
-__all__ = ["histogram_explorer", "fixed_factor_explorer"]
+__all__ = ["fixed_factor_explorer", "histogram_explorer"]
 
 
 def histogram_explorer(

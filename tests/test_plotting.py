@@ -2,13 +2,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
 
-import diffusion_utils as du  # noqa: E402
-from diffusion_utils.widgets import fixed_factor_explorer, histogram_explorer  # noqa: E402
+import diffusion_utils as du
+from diffusion_utils.widgets import fixed_factor_explorer, histogram_explorer
 
 DATA = torch.tensor(du.DATASET)
 GRID = torch.linspace(-16, 16, 3201)
@@ -113,7 +113,7 @@ def test_live_widgets_build_and_respond_headless():
     before = box.artists.bars.get_data().values.copy()
     beta_slider.value = 0.1  # re-simulates with a larger beta: the histogram at t = 30 gets wider
     after = box.artists.bars.get_data().values
-    spread = lambda h: np.sqrt((h * EDGES[:-1] ** 2).sum() * 0.5)  # noqa: E731  (second moment, bin width 0.5)
+    spread = lambda h: np.sqrt((h * EDGES[:-1] ** 2).sum() * 0.5)
     assert spread(after) < spread(before), "beta = 0.1 shrinks the data's spread faster than 0.04"
     assert t_slider.max == 30 and n_slider.value == 300
     box = fixed_factor_explorer(x0=2.0, T=20)

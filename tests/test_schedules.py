@@ -39,7 +39,7 @@ def test_linear_schedule_matches_ho_et_al():
 def test_cosine_schedule_matches_its_definition():
     T, s_ = 1000, 0.008
     s = du.NoiseSchedule.cosine(T, s=s_)
-    f = lambda t: math.cos((t / T + s_) / (1 + s_) * math.pi / 2) ** 2  # noqa: E731
+    f = lambda t: math.cos((t / T + s_) / (1 + s_) * math.pi / 2) ** 2
     for t in (1, 10, 250, 500, 900):
         assert math.isclose(s.alpha_bars[t].item(), f(t) / f(0), rel_tol=1e-5)
     assert math.isclose(s.betas[T].item(), 0.999, rel_tol=1e-6), "the last beta is capped"
