@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import torch
 
-from ._validate import check_int, check_open_unit, check_positive, check_same_device, check_tensor, check_times
-from .schedules import NoiseSchedule
+from ._validate import check_int, check_open_unit, check_positive, check_tensor, check_times
+from .schedules import NoiseSchedule, check_schedule
 
 __all__ = ["FixedFactorChain", "forward_chain", "marginal"]
 
@@ -49,9 +49,7 @@ def forward_chain(
     Home chapter: An example diffusion. The result lives on ``x0``'s device, which must be the schedule's too.
     """
     check_tensor("x0", x0, min_ndim=1)
-    if not isinstance(schedule, NoiseSchedule):
-        raise TypeError(f"schedule must be a NoiseSchedule, got {type(schedule).__name__}")
-    check_same_device("schedule", schedule.betas, "x0", x0)
+    check_schedule(schedule, "x0", x0)
     _check_generator(generator, x0)
     return _simulate(x0, schedule.alphas.sqrt(), schedule.betas.sqrt(), generator)
 
@@ -66,9 +64,7 @@ def marginal(
     variance is exactly 0 at t = 0.
     """
     check_tensor("x0", x0)
-    if not isinstance(schedule, NoiseSchedule):
-        raise TypeError(f"schedule must be a NoiseSchedule, got {type(schedule).__name__}")
-    check_same_device("schedule", schedule.betas, "x0", x0)
+    check_schedule(schedule, "x0", x0)
     t = check_times("t", t, high=schedule.T, device=schedule.device)
     alpha_bar = schedule.alpha_bars[t].to(x0.dtype)
     mean = alpha_bar.sqrt() * x0

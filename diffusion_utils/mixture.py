@@ -7,7 +7,7 @@ import math
 import torch
 
 from ._validate import check_same_device, check_tensor, check_times, is_concrete
-from .schedules import NoiseSchedule
+from .schedules import NoiseSchedule, check_schedule
 
 __all__ = ["empirical_distribution", "marginal_density", "mixture_density"]
 
@@ -89,10 +89,8 @@ def marginal_density(
     At t = 0 q_0 is a sum of point masses with no density, so t = 0 is refused.
     """
     check_tensor("grid", grid, min_ndim=1, max_ndim=1)
-    if not isinstance(schedule, NoiseSchedule):
-        raise TypeError(f"schedule must be a NoiseSchedule, got {type(schedule).__name__}")
+    check_schedule(schedule, "grid", grid)
     check_same_device("data", data, "grid", grid)
-    check_same_device("schedule", schedule.betas, "grid", grid)
     points, weights = empirical_distribution(data)
     t = check_times("t", t, high=schedule.T, device=schedule.device)
     if isinstance(t, torch.Tensor):

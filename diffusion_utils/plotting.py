@@ -71,7 +71,7 @@ def plot_paths(ax: plt.Axes, traj: torch.Tensor, highlight: Sequence[int] = (0, 
 def plot_density_heatmap(
     ax: plt.Axes, grid: torch.Tensor, density: torch.Tensor, times: torch.Tensor, *, vmax_quantile: float = 0.99
 ) -> plt.cm.ScalarMappable:
-    """Heat map of q_t(x) over (t, x); colours are clipped at a high quantile so late times stay visible."""
+    """Heat map of q_t(x) over (t, x), colours clipped at a high quantile (chapter: An example diffusion)."""
     dens = to_numpy(density)
     ts, xs = to_numpy(times), to_numpy(grid)
     vmax = float(np.quantile(dens, vmax_quantile))
@@ -113,7 +113,7 @@ class ForwardHistogram:
 
 
 class HistogramArtists(NamedTuple):
-    """The artists a histogram frame updates in place."""
+    """The artists a histogram frame updates in place (chapter: An example diffusion)."""
 
     fig: plt.Figure
     ax: plt.Axes
@@ -149,7 +149,7 @@ def histogram_figure(
 
 
 def update_histogram(artists: HistogramArtists, samples: np.ndarray, density: np.ndarray | None, t: int) -> None:
-    """Slider callback: new bar heights and density curve for time t, changing existing artists only."""
+    """Slider callback: new bar heights and density curve for time t, existing artists only (chapter: An example diffusion)."""
     heights, _ = np.histogram(samples, bins=artists.edges, density=True)
     artists.bars.set_data(heights)
     if density is None:
@@ -164,7 +164,7 @@ def update_histogram(artists: HistogramArtists, samples: np.ndarray, density: np
 def histogram_animation(
     movie: ForwardHistogram, artists: HistogramArtists, times: Sequence[int], *, interval: int = 80
 ) -> FuncAnimation:
-    """Kernel-free twin of the live slider: the same callback, one frame per time in ``times``."""
+    """Kernel-free twin of the live slider: the same callback, one frame per time (chapter: An example diffusion)."""
     times = [int(t) for t in times]
 
     def draw(i: int):
@@ -182,7 +182,7 @@ def save_gif(anim: FuncAnimation, path: str | os.PathLike, fps: int = 15) -> str
 
 
 class FixedFactorArtists(NamedTuple):
-    """Artists of the fixed-factor figure: the band over time (left) and q(x_t | x_0) at one t (right)."""
+    """Artists of the fixed-factor figure: band over time (left), q(x_t | x_0) at one t (right) (chapter: A chain with a fixed factor)."""
 
     fig: plt.Figure
     ax_time: plt.Axes
@@ -221,7 +221,7 @@ def fixed_factor_figure(T: int, grid: torch.Tensor, *, figsize: tuple[float, flo
 def update_fixed_factor(
     artists: FixedFactorArtists, chain: FixedFactorChain, x0: float, t: int, *, num_paths: int = 5, seed: int = 0
 ) -> None:
-    """Slider callback for (a, sigma, t): closed-form band, a few seeded paths, and the densities at t."""
+    """Slider callback for (a, sigma, t): closed-form band, seeded paths, densities at t (chapter: A chain with a fixed factor)."""
     T = round(artists.ax_time.get_xlim()[1])
     start = torch.full((num_paths,), float(x0))
     steps = torch.arange(T + 1)[:, None]

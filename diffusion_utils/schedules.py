@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ._validate import check_int, check_open_unit, check_positive
+from ._validate import check_int, check_open_unit, check_positive, check_same_device
 
-__all__ = ["NoiseSchedule"]
+__all__ = ["NoiseSchedule", "check_schedule"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,3 +104,11 @@ class NoiseSchedule:
 
     def __repr__(self) -> str:
         return f"NoiseSchedule(T={self.T}, device={self.device}, dtype={self.betas.dtype})"
+
+
+def check_schedule(schedule: object, ref_name: str, ref: torch.Tensor) -> NoiseSchedule:
+    """Require a NoiseSchedule on the same device as the tensor ``ref_name``; raise naming ``schedule``."""
+    if not isinstance(schedule, NoiseSchedule):
+        raise TypeError(f"schedule must be a NoiseSchedule, got {type(schedule).__name__}")
+    check_same_device("schedule", schedule.betas, ref_name, ref)
+    return schedule
