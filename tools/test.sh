@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Set up .venv if needed, then run the unit tests, execute every chapter with nbval, and build the book strictly.
+# Set up .venv if needed, build the book strictly (-W: warnings and cell errors fail), then run the unit tests and
+# execute every chapter with nbval. Extra arguments go to pytest.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
-python -m pytest tests book "$@"
 jupyter-book build . -W -n --keep-going
-echo "==> all tests passed and the book built without warnings"
+echo "==> the book built without warnings; now the tests"
+python -m pytest tests book "$@"
