@@ -25,6 +25,17 @@ def _check_generator(generator: torch.Generator | None, x0: torch.Tensor) -> Non
         )
 
 
+def _check_broadcast(per_time: torch.Tensor, x0: torch.Tensor) -> None:
+    """Times and data must broadcast: e.g. t of shape (K, 1) with x0 of shape (N,), or (N, 1) with (N, d)."""
+    try:
+        torch.broadcast_shapes(per_time.shape, x0.shape)
+    except RuntimeError as err:
+        raise ValueError(
+            f"t of shape {tuple(per_time.shape)} does not broadcast against x0 of shape {tuple(x0.shape)}; "
+            f"add trailing dimensions to t, e.g. t[:, None]"
+        ) from err
+
+
 def _simulate(
     x0: torch.Tensor, scale: torch.Tensor, noise_std: torch.Tensor, generator: torch.Generator | None
 ) -> torch.Tensor:
@@ -67,6 +78,7 @@ def marginal(
     check_schedule(schedule, "x0", x0)
     t = check_times("t", t, high=schedule.T, device=schedule.device)
     alpha_bar = schedule.alpha_bars[t].to(x0.dtype)
+    _check_broadcast(alpha_bar, x0)
     mean = alpha_bar.sqrt() * x0
     return mean, (1.0 - alpha_bar).expand(mean.shape)
 
@@ -101,6 +113,7 @@ class FixedFactorChain:
         check_tensor("x0", x0)
         t = check_times("t", t, high=None, device=x0.device)
         a_t = torch.as_tensor(self.a, dtype=x0.dtype, device=x0.device) ** t
+        _check_broadcast(a_t, x0)
         mean = a_t * x0
         var = self.sigma**2 * (1.0 - a_t**2) / (1.0 - self.a**2)
         return mean, var.expand(mean.shape)

@@ -130,6 +130,8 @@ def test_simulation_and_marginals_stay_on_the_input_device():
     (lambda: du.marginal(DATA, du.NoiseSchedule.linear(10), torch.tensor([0, 12])), ValueError, "t must lie in [0, 10], got values from 0 to 12"),
     (lambda: du.marginal(DATA, du.NoiseSchedule.linear(10), 2.5), TypeError, "t must be an int"),
     (lambda: du.marginal(DATA, du.NoiseSchedule.linear(10), torch.tensor([1.0])), TypeError, "t must be an int or an integer tensor"),
+    (lambda: du.marginal(torch.zeros(5, 2), du.NoiseSchedule.linear(10), torch.arange(5)), ValueError, "t of shape (5,) does not broadcast against x0 of shape (5, 2)"),
+    (lambda: du.FixedFactorChain(0.5, 0.5).marginal(DATA, torch.arange(3)), ValueError, "t of shape (3,) does not broadcast"),
     (lambda: du.FixedFactorChain(a=1.0, sigma=0.5), ValueError, "a must lie in the open interval (0, 1), got 1.0"),
     (lambda: du.FixedFactorChain(a=0.5, sigma=0.0), ValueError, "sigma must be a finite number > 0"),
     (lambda: du.FixedFactorChain.variance_preserving(1.0), ValueError, "sigma must lie in the open interval (0, 1)"),
