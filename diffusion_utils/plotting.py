@@ -13,6 +13,7 @@ import torch
 from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.collections import LineCollection
 
+from ._validate import check_int
 from .forward import FixedFactorChain, forward_chain
 from .mixture import marginal_density, mixture_density
 from .schedules import NoiseSchedule
@@ -194,10 +195,12 @@ class FixedFactorArtists(NamedTuple):
     density: plt.Line2D
     stationary: plt.Line2D
     grid: np.ndarray
+    T: int
 
 
 def fixed_factor_figure(T: int, grid: torch.Tensor, *, figsize: tuple[float, float] = (10, 3.8)) -> FixedFactorArtists:
     """Empty two-panel figure for the chain x_t = a x_{t-1} + sigma eps_t (chapter: A chain with a fixed factor)."""
+    T = check_int("T", T, low=1)
     fig, (ax_time, ax_density) = plt.subplots(1, 2, figsize=figsize, layout="constrained", gridspec_kw={"width_ratios": [3, 2]})
     band = ax_time.fill_between([0, T], [0, 0], [0, 0], color=PALETTE["blue"], alpha=0.2, label=r"mean $\pm 2$ sd")
     (mean,) = ax_time.plot([], [], color=PALETTE["blue"], lw=2, label=r"$\mathbb{E}[x_t \mid x_0] = a^t x_0$")
@@ -215,14 +218,15 @@ def fixed_factor_figure(T: int, grid: torch.Tensor, *, figsize: tuple[float, flo
     ax_density.set_xlabel("$x_t$")
     ax_density.set_ylabel("density")
     ax_density.legend(loc="upper right", fontsize=8)
-    return FixedFactorArtists(fig, ax_time, ax_density, band, mean, paths, marker, density, stationary, xs)
+    return FixedFactorArtists(fig, ax_time, ax_density, band, mean, paths, marker, density, stationary, xs, T)
 
 
 def update_fixed_factor(
     artists: FixedFactorArtists, chain: FixedFactorChain, x0: float, t: int, *, num_paths: int = 5, seed: int = 0
 ) -> None:
     """Slider callback for (a, sigma, t): closed-form band, seeded paths, densities at t (chapter: A chain with a fixed factor)."""
-    T = round(artists.ax_time.get_xlim()[1])
+    T = artists.T
+    t = check_int("t", t, low=0, high=T)
     start = torch.full((num_paths,), float(x0))
     steps = torch.arange(T + 1)[:, None]
     mean, var = chain.marginal(start[:1], steps)

@@ -88,6 +88,8 @@ def test_update_fixed_factor_draws_the_closed_form():
     assert len(artists.paths.get_segments()) == 5
     du.update_fixed_factor(artists, chain, x0=5.0, t=0)
     assert not artists.density.get_visible()
+    with pytest.raises(ValueError, match=r"t must lie in \[0, 30\], got 31"):
+        du.update_fixed_factor(artists, chain, x0=5.0, t=31)
     artists.fig.canvas.draw()
 
 
