@@ -18,7 +18,6 @@ VENV_PY="$ROOT/.venv/bin/python"
 stamp=".venv/.installed-$(cat requirements.txt pyproject.toml | "$VENV_PY" -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:16])')"
 if [ ! -f "$stamp" ]; then
     echo "==> installing requirements into .venv (a minute or two the first time)"
-    "$VENV_PY" -m pip install --quiet --upgrade pip
     if [ -n "${TORCH_INDEX_URL:-}" ]; then
         "$VENV_PY" -m pip install --quiet "torch==2.13.0" --index-url "$TORCH_INDEX_URL"
     fi
