@@ -3,6 +3,6 @@
 # execute every chapter with nbval. Extra arguments go to pytest.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
-jupyter-book build . -W -n --keep-going
+jupyter-book build . --all -W -n --keep-going
 echo "==> the book built without warnings; now the tests"
 python -m pytest tests book "$@"
