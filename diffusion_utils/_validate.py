@@ -62,7 +62,7 @@ def check_same_device(name: str, x: torch.Tensor, ref_name: str, ref: torch.Tens
     if x.device != ref.device:
         raise ValueError(
             f"{name} is on {x.device} but {ref_name} is on {ref.device}; move one of them "
-            f"(e.g. schedule.to({ref_name}.device)) so both share a device"
+            f"with .to({ref_name}.device) so both share a device"
         )
 
 

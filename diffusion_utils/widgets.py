@@ -15,6 +15,13 @@ from .schedules import NoiseSchedule
 __all__ = ["fixed_factor_explorer", "histogram_explorer"]
 
 
+def _panel(show, controls: dict[str, widgets.Widget], artists) -> widgets.VBox:
+    """Sliders in a row above the output that ``show`` draws into; ``.artists`` exposes the figure's artists."""
+    box = widgets.VBox([widgets.HBox(list(controls.values())), widgets.interactive_output(show, controls)])
+    box.artists = artists  # for tests, and for readers who want to restyle the figure
+    return box
+
+
 def histogram_explorer(
     data: torch.Tensor,
     *,
@@ -48,14 +55,11 @@ def histogram_explorer(
     controls = {
         "t": widgets.IntSlider(value=0, min=0, max=T, step=1, description="t", continuous_update=True),
         "num_particles": widgets.SelectionSlider(
-            options=[100, 300, 1000, 2000, 5000, 20000], value=num_particles, description="particles"
+            options=sorted({100, 300, 1000, 2000, 5000, 20000, num_particles}), value=num_particles, description="particles"
         ),
         "beta": widgets.FloatLogSlider(value=beta, base=10, min=-3, max=-0.7, step=0.05, description="β", readout_format=".4f"),
     }
-    output = widgets.interactive_output(show, controls)
-    box = widgets.VBox([widgets.HBox(list(controls.values())), output])
-    box.artists = artists  # for tests and for readers who want to restyle the figure
-    return box
+    return _panel(show, controls, artists)
 
 
 def fixed_factor_explorer(x0: float = 5.0, *, T: int = 60, grid: torch.Tensor | None = None) -> widgets.Widget:
@@ -73,8 +77,5 @@ def fixed_factor_explorer(x0: float = 5.0, *, T: int = 60, grid: torch.Tensor | 
         "sigma": widgets.FloatSlider(value=0.4, min=0.05, max=1.5, step=0.05, description="σ"),
         "t": widgets.IntSlider(value=10, min=0, max=T, description="t"),
     }
-    output = widgets.interactive_output(show, controls)
-    box = widgets.VBox([widgets.HBox(list(controls.values())), output])
-    box.artists = artists
-    return box
+    return _panel(show, controls, artists)
 
