@@ -1,14 +1,17 @@
 """diffusion_utils: the small package behind the interactive lecture notes on diffusion models."""
 
-from .data import DATASET, toy_dataset
+from .data import DATASET, DataScaler, toy_dataset, two_moons
 from .device import default_device
+from .elbo import ElboTerms, elbo_terms, elbo_trajectory, gaussian_kl, gaussian_log_prob
 from .forward import FixedFactorChain, forward_chain, marginal
+from .metrics import sliced_wasserstein, wasserstein_1d
 from .mixture import empirical_distribution, marginal_density, mixture_density
 from .plotting import (
     PALETTE,
     FixedFactorArtists,
     ForwardHistogram,
     HistogramArtists,
+    ReverseHistogram,
     fixed_factor_figure,
     histogram_animation,
     histogram_figure,
@@ -19,20 +22,46 @@ from .plotting import (
     update_fixed_factor,
     update_histogram,
 )
+from .models import Denoiser, sinusoidal_embedding
+from .recipes import TrainedModel, train_toy_1d, train_two_moons
+from .reverse import (
+    ExactDenoiser,
+    ReverseCoefficients,
+    ancestral_sample,
+    ddpm_step,
+    posterior,
+    predict_x0,
+    reverse_coefficients,
+)
 from .schedules import NoiseSchedule
+from .training import diffusion_loss, train_denoiser
 
 __all__ = [
     "DATASET",
-    "PALETTE",
+    "DataScaler",
+    "Denoiser",
+    "ElboTerms",
+    "ExactDenoiser",
     "FixedFactorArtists",
     "FixedFactorChain",
     "ForwardHistogram",
     "HistogramArtists",
     "NoiseSchedule",
+    "PALETTE",
+    "ReverseCoefficients",
+    "ReverseHistogram",
+    "TrainedModel",
+    "ancestral_sample",
+    "ddpm_step",
     "default_device",
+    "diffusion_loss",
+    "elbo_terms",
+    "elbo_trajectory",
     "empirical_distribution",
     "fixed_factor_figure",
     "forward_chain",
+    "gaussian_kl",
+    "gaussian_log_prob",
     "histogram_animation",
     "histogram_figure",
     "marginal",
@@ -40,10 +69,20 @@ __all__ = [
     "mixture_density",
     "plot_density_heatmap",
     "plot_paths",
+    "posterior",
+    "predict_x0",
+    "reverse_coefficients",
     "save_gif",
+    "sinusoidal_embedding",
+    "sliced_wasserstein",
     "to_numpy",
     "toy_dataset",
+    "train_denoiser",
+    "train_toy_1d",
+    "train_two_moons",
+    "two_moons",
     "update_fixed_factor",
     "update_histogram",
+    "wasserstein_1d",
 ]
 __version__ = "0.1.0"

@@ -1,12 +1,16 @@
-"""The book's toy data, generated in code (home chapter: An example diffusion)."""
+"""The book's toy data, generated in code: the 1-D dataset D and two moons in 2-D (no downloads)."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import torch
 
+from ._validate import check_int, check_positive, check_tensor
 from .device import default_device
 
-__all__ = ["DATASET", "toy_dataset"]
+__all__ = ["DATASET", "DataScaler", "toy_dataset", "two_moons"]
 
 #: The lecture's dataset D = {-15, -5, 1, 10} (the seed notebook's code used [-15, 1, -5, 15] instead).
 DATASET = (-15.0, -5.0, 1.0, 10.0)
@@ -15,3 +19,59 @@ DATASET = (-15.0, -5.0, 1.0, 10.0)
 def toy_dataset(device: torch.device | str | None = None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """D = {-15, -5, 1, 10} as a 1-D tensor on ``device`` (default: :func:`default_device`) (chapter: An example diffusion)."""
     return torch.tensor(DATASET, dtype=dtype, device=default_device() if device is None else device)
+
+
+def two_moons(
+    n: int,
+    noise: float = 0.08,
+    *,
+    generator: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """n points (n, 2) on two interleaved half circles with Gaussian jitter ``noise`` (chapter: Training a denoiser).
+
+    Each point picks a moon with probability 1/2 and an angle uniform in [0, pi]; drawn on ``device`` with ``generator``.
+    """
+    n = check_int("n", n, low=1)
+    noise = float(noise)
+    if not noise >= 0.0 or noise == float("inf"):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    device = default_device() if device is None else torch.device(device)
+    if generator is not None and generator.device.type != device.type:
+        raise ValueError(f"generator is on {generator.device} but device is {device}; create it on the same device")
+    angle = math.pi * torch.rand(n, generator=generator, device=device, dtype=dtype)
+    inner = torch.rand(n, generator=generator, device=device, dtype=dtype) < 0.5
+    x = torch.where(inner, 1.0 - torch.cos(angle), torch.cos(angle))
+    y = torch.where(inner, 0.5 - torch.sin(angle), torch.sin(angle))
+    points = torch.stack([x, y], dim=1)
+    return points + noise * torch.randn(points.shape, generator=generator, device=device, dtype=dtype)
+
+
+@dataclass(frozen=True)
+class DataScaler:
+    """Affine map x -> (x - shift) / scale to put data at unit size, and back (chapter: Training a denoiser)."""
+
+    shift: float
+    scale: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scale", check_positive("scale", self.scale))
+        if not math.isfinite(float(self.shift)):
+            raise ValueError(f"shift must be finite, got {self.shift!r}")
+
+    @classmethod
+    def fit(cls, data: torch.Tensor) -> DataScaler:
+        """Shift and scale by the data's mean and standard deviation (all coordinates together)."""
+        check_tensor("data", data, min_ndim=1)
+        if data.numel() < 2:
+            raise ValueError("data must hold at least two values to estimate a scale")
+        return cls(float(data.mean()), float(data.std(unbiased=False)))
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Data units -> model units."""
+        return (x - self.shift) / self.scale
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Model units -> data units."""
+        return z * self.scale + self.shift

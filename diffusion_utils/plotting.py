@@ -14,6 +14,7 @@ from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.collections import LineCollection
 
 from ._validate import check_int
+from .data import DataScaler
 from .forward import FixedFactorChain, forward_chain
 from .mixture import marginal_density, mixture_density
 from .schedules import NoiseSchedule
@@ -23,6 +24,7 @@ __all__ = [
     "FixedFactorArtists",
     "ForwardHistogram",
     "HistogramArtists",
+    "ReverseHistogram",
     "fixed_factor_figure",
     "histogram_animation",
     "histogram_figure",
@@ -113,6 +115,36 @@ class ForwardHistogram:
         return self.particles[t], density
 
 
+@dataclass(frozen=True)
+class ReverseHistogram:
+    """Particles of the reverse chain in data units and the exact q_t they should follow (chapter: Ancestral sampling).
+
+    ``frame(t)`` has the interface of :class:`ForwardHistogram`, so the slider callback and the animation twin serve both.
+    """
+
+    data: torch.Tensor  # (K,) data points in model units
+    schedule: NoiseSchedule
+    grid: torch.Tensor  # in data units
+    scaler: DataScaler
+    particles: np.ndarray  # (T+1, N) in data units
+
+    @classmethod
+    def from_path(
+        cls, path: torch.Tensor, data: torch.Tensor, schedule: NoiseSchedule, grid: torch.Tensor, scaler: DataScaler
+    ) -> ReverseHistogram:
+        """``path`` is a sampler trajectory (T+1, N, 1) in model units; ``data`` the training points (K, 1) in model units."""
+        if path.ndim != 3 or path.shape[2] != 1 or path.shape[0] != schedule.T + 1:
+            raise ValueError(f"path must have shape (T+1, N, 1) = ({schedule.T + 1}, N, 1), got {tuple(path.shape)}")
+        return cls(data[:, 0], schedule, grid, scaler, to_numpy(scaler.decode(path[:, :, 0])))
+
+    def frame(self, t: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Particles at time t (data units) and the exact q_t mapped to data units (None at t = 0)."""
+        if t == 0:
+            return self.particles[0], None
+        density = marginal_density(self.scaler.encode(self.grid), self.data, self.schedule, t) / self.scaler.scale
+        return self.particles[t], to_numpy(density)
+
+
 class HistogramArtists(NamedTuple):
     """The artists a histogram frame updates in place (chapter: An example diffusion)."""
 
@@ -163,7 +195,7 @@ def update_histogram(artists: HistogramArtists, samples: np.ndarray, density: np
 
 
 def histogram_animation(
-    movie: ForwardHistogram, artists: HistogramArtists, times: Sequence[int], *, interval: int = 80
+    movie: ForwardHistogram | ReverseHistogram, artists: HistogramArtists, times: Sequence[int], *, interval: int = 80
 ) -> FuncAnimation:
     """Kernel-free twin of the live slider: the same callback, one frame per time (chapter: An example diffusion)."""
     times = [int(t) for t in times]

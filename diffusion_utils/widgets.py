@@ -9,10 +9,10 @@ import torch
 from IPython.display import display
 
 from .forward import FixedFactorChain
-from .plotting import ForwardHistogram, fixed_factor_figure, histogram_figure, update_fixed_factor, update_histogram
+from .plotting import ForwardHistogram, ReverseHistogram, fixed_factor_figure, histogram_figure, update_fixed_factor, update_histogram
 from .schedules import NoiseSchedule
 
-__all__ = ["fixed_factor_explorer", "histogram_explorer"]
+__all__ = ["fixed_factor_explorer", "histogram_explorer", "reverse_explorer"]
 
 
 def _panel(show, controls: dict[str, widgets.Widget], artists) -> widgets.VBox:
@@ -79,3 +79,21 @@ def fixed_factor_explorer(x0: float = 5.0, *, T: int = 60, grid: torch.Tensor | 
     }
     return _panel(show, controls, artists)
 
+
+
+def reverse_explorer(movie: ReverseHistogram, *, bins: int = 80, ylim: float = 0.6) -> widgets.Widget:
+    """A t slider over the reverse chain's histogram and the exact q_t (chapter: Ancestral sampling).
+
+    The trajectory is already sampled; moving t only updates the artists. t runs from T (noise) down to 0 (samples).
+    """
+    grid = movie.grid
+    artists = histogram_figure(grid, np.linspace(float(grid[0]), float(grid[-1]), bins + 1), ylim=ylim)
+    plt.close(artists.fig)
+    T = movie.schedule.T
+
+    def show(t: int) -> None:
+        update_histogram(artists, *movie.frame(t), t)
+        display(artists.fig)
+
+    controls = {"t": widgets.IntSlider(value=T, min=0, max=T, step=1, description="t", continuous_update=True)}
+    return _panel(show, controls, artists)

@@ -126,3 +126,27 @@ def test_live_widgets_build_and_respond_headless():
     assert "a = 0.800" in box.artists.ax_density.get_title()
     with pytest.raises(ValueError, match="num_particles"):
         du.ForwardHistogram.simulate(DATA, du.NoiseSchedule.constant(5, 0.1), GRID, num_particles=0)
+
+
+def test_reverse_histogram_frames_and_explorer():
+    from diffusion_utils.widgets import reverse_explorer
+
+    s = du.NoiseSchedule.linear(50)
+    data = torch.tensor(du.DATASET)[:, None]
+    scaler = du.DataScaler.fit(data)
+    model = du.ExactDenoiser(scaler.encode(data), s)
+    g = torch.Generator().manual_seed(0)
+    path = du.ancestral_sample(model, s, torch.randn(500, 1, generator=g), g, trajectory=True)
+    grid = torch.linspace(-30, 30, 1201)
+    movie = du.ReverseHistogram.from_path(path, scaler.encode(data), s, grid, scaler)
+    samples, density = movie.frame(0)
+    assert density is None and np.allclose(samples, du.to_numpy(scaler.decode(path[0, :, 0])))
+    _, density = movie.frame(25)
+    assert abs(density.sum() * 0.05 - 1.0) < 1e-3, "q_t in data units integrates to 1"
+    with pytest.raises(ValueError, match="path must have shape"):
+        du.ReverseHistogram.from_path(path[:10], data, s, grid, scaler)
+    box = reverse_explorer(movie)
+    (t_slider,) = box.children[0].children
+    assert t_slider.value == 50
+    t_slider.value = 0
+    assert box.artists.title.get_text().startswith("t = 0")

@@ -1,0 +1,84 @@
+"""Training a noise predictor with the simple loss E ||eps - eps_theta(x_t, t)||^2 (home chapter: Training a denoiser)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ._validate import check_int, check_positive, check_tensor
+from .forward import _check_generator
+from .schedules import NoiseSchedule, check_schedule
+
+__all__ = ["diffusion_loss", "train_denoiser"]
+
+
+def diffusion_loss(
+    model: nn.Module, x0: torch.Tensor, schedule: NoiseSchedule, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Monte Carlo estimate of the simple loss on a batch x0 (N, d): t ~ U{1..T}, eps ~ N(0, I) (chapter: Training a denoiser)."""
+    n = x0.shape[0]
+    t = torch.randint(1, schedule.T + 1, (n,), generator=generator, device=x0.device)
+    eps = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
+    alpha_bar = schedule.alpha_bars[t].to(x0.dtype)[:, None]
+    xt = alpha_bar.sqrt() * x0 + (1.0 - alpha_bar).sqrt() * eps
+    return torch.mean((model(xt, t) - eps) ** 2)
+
+
+def train_denoiser(
+    model: nn.Module,
+    data: torch.Tensor,
+    schedule: NoiseSchedule,
+    *,
+    steps: int,
+    batch_size: int = 256,
+    lr: float = 2e-3,
+    generator: torch.Generator | None = None,
+    progress: bool = True,
+) -> torch.Tensor:
+    """Adam on the simple loss with a cosine-decaying learning rate; returns the loss of every step on the CPU.
+
+    ``data`` is (N, d) on the device of the model and schedule; batches, times and noise are drawn there with
+    ``generator``. ``progress`` shows a tqdm bar (chapter: Training a denoiser).
+    """
+    check_tensor("data", data, min_ndim=2, max_ndim=2)
+    check_schedule(schedule, "data", data)
+    _check_generator(generator, data)
+    steps = check_int("steps", steps, low=1)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    lr = check_positive("lr", lr)
+    model_T = getattr(model, "T", schedule.T)
+    if int(model_T) != schedule.T:
+        raise ValueError(f"model was built for T={int(model_T)} steps but schedule has T={schedule.T}; use the same T")
+    params = list(model.parameters())
+    if params and params[0].device != data.device:
+        raise ValueError(f"model is on {params[0].device} but data is on {data.device}; move the model with .to()")
+    optimizer = torch.optim.Adam(params, lr=lr)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda k: 0.5 * (1 + math.cos(math.pi * k / steps)))
+    losses = torch.empty(steps, device=data.device)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=steps, desc="training", unit="step", mininterval=0.5)
+    model.train()
+    for k in range(steps):
+        idx = torch.randint(data.shape[0], (batch_size,), generator=generator, device=data.device)
+        loss = diffusion_loss(model, data[idx], schedule, generator)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        losses[k] = loss.detach()
+        if bar is not None:
+            bar.update()
+            if (k + 1) % 200 == 0 or k + 1 == steps:
+                bar.set_postfix(loss=f"{losses[max(0, k - 199) : k + 1].mean().item():.3f}")
+    if bar is not None:
+        bar.close()
+    model.eval()
+    losses = losses.cpu()
+    if not bool(torch.isfinite(losses).all()):
+        raise ValueError("training diverged (non-finite loss); lower lr or scale the data to unit size")
+    return losses
