@@ -59,9 +59,11 @@ def train_denoiser(
     losses = torch.empty(steps, device=data.device)
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        import sys
 
-        bar = tqdm(total=steps, desc="training", unit="step", mininterval=0.5)
+        from tqdm import tqdm  # the text bar: it works in terminals, live notebooks and the static site alike
+
+        bar = tqdm(total=steps, desc="training", unit="step", mininterval=0.5, file=sys.stdout, ascii=" =")
     model.train()
     for k in range(steps):
         idx = torch.randint(data.shape[0], (batch_size,), generator=generator, device=data.device)

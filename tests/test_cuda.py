@@ -50,3 +50,19 @@ def test_histogram_movie_from_gpu_data():
     samples, density = movie.frame(20)
     assert samples.shape == (1000,) and density.shape == (801,)
     assert math.isclose(float(density.sum() * 0.04), 1.0, abs_tol=1e-3)
+
+
+def test_part_two_runs_on_the_gpu():
+    """Training, the exact denoiser, sampling and the metrics stay on the GPU and reach the book's targets."""
+    trained = du.train_toy_1d(CUDA)
+    assert next(trained.model.parameters()).device.type == "cuda"
+    g = torch.Generator(device=CUDA).manual_seed(0)
+    xT = torch.randn(5000, 1, generator=g, device=CUDA)
+    samples = trained.scaler.decode(du.ancestral_sample(trained.model, trained.schedule, xT, g)[:, 0])
+    assert samples.device.type == "cuda"
+    assert du.wasserstein_1d(samples, trained.data[:, 0]).item() < 0.5
+    exact = du.ExactDenoiser(trained.scaler.encode(trained.data), trained.schedule)
+    path = du.ancestral_sample(exact, trained.schedule, xT, g, trajectory=True)
+    assert path.device.type == "cuda" and path.shape == (1001, 5000, 1)
+    mean, var = du.posterior(trained.data[:, 0], path[5, :4, 0], trained.schedule, 5)
+    assert mean.device.type == "cuda" and var.device.type == "cuda"
