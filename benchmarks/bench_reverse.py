@@ -13,9 +13,9 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import median_time, print_table  # noqa: E402
+from _common import median_time, print_table
 
-import diffusion_utils as du  # noqa: E402
+import diffusion_utils as du
 
 
 def bench_step(rows: list) -> None:
@@ -39,8 +39,8 @@ def bench_step(rows: list) -> None:
         theirs = scheduler.step(eps, t - 1, xt, generator=torch.Generator().manual_seed(1)).prev_sample
         agree = torch.allclose(ours, theirs, rtol=1e-4, atol=1e-5)
         gen_a, gen_b = torch.Generator(), torch.Generator()
-        a = median_time(lambda: du.ddpm_step(xt, eps, t, schedule, gen_a), repeats=2000, warmup=50)
-        b = median_time(lambda: scheduler.step(eps, t - 1, xt, generator=gen_b), repeats=2000, warmup=50)
+        a = median_time(lambda t=t, g=gen_a: du.ddpm_step(xt, eps, t, schedule, g), repeats=2000, warmup=50)
+        b = median_time(lambda t=t, g=gen_b: scheduler.step(eps, t - 1, xt, generator=g), repeats=2000, warmup=50)
         rows.append((f"ddpm_step, t = {t}", f"{a * 1e6:.1f} µs", f"{b * 1e6:.1f} µs", f"{a / b:.2f}x", "<= 0.5x",
                      "same output" if agree else "OUTPUTS DIFFER"))
 

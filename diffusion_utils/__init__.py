@@ -6,6 +6,7 @@ from .elbo import ElboTerms, elbo_terms, elbo_trajectory, gaussian_kl, gaussian_
 from .forward import FixedFactorChain, forward_chain, marginal
 from .metrics import sliced_wasserstein, wasserstein_1d
 from .mixture import empirical_distribution, marginal_density, mixture_density
+from .models import Denoiser, sinusoidal_embedding
 from .plotting import (
     PALETTE,
     FixedFactorArtists,
@@ -22,7 +23,6 @@ from .plotting import (
     update_fixed_factor,
     update_histogram,
 )
-from .models import Denoiser, sinusoidal_embedding
 from .recipes import TrainedModel, train_toy_1d, train_two_moons
 from .reverse import (
     ExactDenoiser,
@@ -38,6 +38,7 @@ from .training import diffusion_loss, train_denoiser
 
 __all__ = [
     "DATASET",
+    "PALETTE",
     "DataScaler",
     "Denoiser",
     "ElboTerms",
@@ -47,7 +48,6 @@ __all__ = [
     "ForwardHistogram",
     "HistogramArtists",
     "NoiseSchedule",
-    "PALETTE",
     "ReverseCoefficients",
     "ReverseHistogram",
     "TrainedModel",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import torch
 from torch import nn
@@ -56,7 +57,7 @@ class Denoiser(nn.Module):
             raise TypeError("generator must be a CPU torch.Generator or None (weights are drawn on the CPU, then moved)")
         sizes = [dim + embed_dim] + [hidden] * depth
         layers: list[nn.Module] = []
-        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        for n_in, n_out in pairwise(sizes):
             layers += [nn.Linear(n_in, n_out), nn.SiLU()]
         layers.append(nn.Linear(hidden, dim))
         self.net = nn.Sequential(*layers)

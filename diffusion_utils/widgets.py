@@ -9,7 +9,14 @@ import torch
 from IPython.display import display
 
 from .forward import FixedFactorChain
-from .plotting import ForwardHistogram, ReverseHistogram, fixed_factor_figure, histogram_figure, update_fixed_factor, update_histogram
+from .plotting import (
+    ForwardHistogram,
+    ReverseHistogram,
+    fixed_factor_figure,
+    histogram_figure,
+    update_fixed_factor,
+    update_histogram,
+)
 from .schedules import NoiseSchedule
 
 __all__ = ["fixed_factor_explorer", "histogram_explorer", "reverse_explorer"]
