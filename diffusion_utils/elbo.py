@@ -9,7 +9,7 @@ import torch
 
 from ._validate import check_tensor
 from .forward import _check_generator, forward_chain
-from .reverse import VARIANCES, NoisePredictor, _check_model, reverse_coefficients
+from .reverse import VARIANCES, NoisePredictor, _check_model, _model_mean, reverse_coefficients
 from .schedules import NoiseSchedule, check_schedule
 
 __all__ = ["ElboTerms", "elbo_terms", "elbo_trajectory", "gaussian_kl", "gaussian_log_prob"]
@@ -75,8 +75,7 @@ def elbo_terms(
     for t in range(1, T + 1):
         ab = schedule.alpha_bars[t].to(x0.dtype)
         xt = ab.sqrt() * x0 + (1.0 - ab).sqrt() * torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
-        eps_hat = model(xt, torch.full((n,), t, dtype=torch.long, device=x0.device))
-        mean_p = (xt - float(coefs.eps_coef[t]) * eps_hat) * float(coefs.inv_sqrt_alpha[t])
+        mean_p = _model_mean(model, xt, t, coefs)
         var_p = _reverse_var(coefs, t, variance)
         if t == 1:
             steps[1] = -gaussian_log_prob(x0, mean_p, var_p).sum(-1)
@@ -100,14 +99,13 @@ def elbo_trajectory(
     """
     _check(model, x0, schedule, generator, variance)
     coefs = reverse_coefficients(schedule)
-    T, n = schedule.T, x0.shape[0]
+    T = schedule.T
     path = forward_chain(x0, schedule, generator)
     total = -gaussian_log_prob(path[T], torch.zeros_like(x0), 1.0).sum(-1)
     for t in range(1, T + 1):
         beta = float(coefs.beta[t])
         log_q = gaussian_log_prob(path[t], math.sqrt(1.0 - beta) * path[t - 1], beta)
-        eps_hat = model(path[t], torch.full((n,), t, dtype=torch.long, device=x0.device))
-        mean_p = (path[t] - float(coefs.eps_coef[t]) * eps_hat) * float(coefs.inv_sqrt_alpha[t])
+        mean_p = _model_mean(model, path[t], t, coefs)
         log_p = gaussian_log_prob(path[t - 1], mean_p, _reverse_var(coefs, t, variance))
         total += (log_q - log_p).sum(-1)
     return total

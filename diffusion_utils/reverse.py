@@ -163,6 +163,12 @@ def _step(
     return out
 
 
+def _model_mean(model: NoisePredictor, xt: torch.Tensor, t: int, coefs: ReverseCoefficients) -> torch.Tensor:
+    """mu_theta(x_t, t) = (x_t - beta_t / sqrt(1 - alpha_bar_t) eps_theta(x_t, t)) / sqrt(alpha_t)."""
+    eps_hat = model(xt, torch.full((xt.shape[0],), t, dtype=torch.long, device=xt.device))
+    return (xt - float(coefs.eps_coef[t]) * eps_hat) * float(coefs.inv_sqrt_alpha[t])
+
+
 def _check_model(model: object, schedule: NoiseSchedule) -> None:
     """A model trained for another number of steps would be asked about times it never saw."""
     if not callable(model):

@@ -9,6 +9,7 @@ from torch import nn
 
 from ._validate import check_int, check_positive, check_tensor
 from .forward import _check_generator
+from .reverse import _check_model
 from .schedules import NoiseSchedule, check_schedule
 
 __all__ = ["diffusion_loss", "train_denoiser"]
@@ -48,9 +49,7 @@ def train_denoiser(
     steps = check_int("steps", steps, low=1)
     batch_size = check_int("batch_size", batch_size, low=1)
     lr = check_positive("lr", lr)
-    model_T = getattr(model, "T", schedule.T)
-    if int(model_T) != schedule.T:
-        raise ValueError(f"model was built for T={int(model_T)} steps but schedule has T={schedule.T}; use the same T")
+    _check_model(model, schedule)
     params = list(model.parameters())
     if params and params[0].device != data.device:
         raise ValueError(f"model is on {params[0].device} but data is on {data.device}; move the model with .to()")
