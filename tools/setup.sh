@@ -26,5 +26,6 @@ if [ ! -f "$stamp" ]; then
     touch "$stamp"
 fi
 export PATH="$ROOT/.venv/bin:$PATH"
+source "$ROOT/tools/vendor.sh"
 # Kernels must pick matplotlib's inline backend, or the built pages would lose their figures.
 unset MPLBACKEND
