@@ -1,5 +1,6 @@
 """diffusion_utils: the small package behind the interactive lecture notes on diffusion models."""
 
+from .browser_figures import fixed_factor_html, marginal_html
 from .data import DATASET, DataScaler, toy_dataset, two_moons
 from .device import default_device
 from .elbo import ElboTerms, elbo_terms, elbo_trajectory, gaussian_kl, gaussian_log_prob
@@ -13,6 +14,7 @@ from .plotting import (
     ForwardHistogram,
     HistogramArtists,
     ReverseHistogram,
+    animation_html,
     fixed_factor_figure,
     histogram_animation,
     histogram_figure,
@@ -52,6 +54,7 @@ __all__ = [
     "ReverseHistogram",
     "TrainedModel",
     "ancestral_sample",
+    "animation_html",
     "ddpm_step",
     "default_device",
     "diffusion_loss",
@@ -59,6 +62,7 @@ __all__ = [
     "elbo_trajectory",
     "empirical_distribution",
     "fixed_factor_figure",
+    "fixed_factor_html",
     "forward_chain",
     "gaussian_kl",
     "gaussian_log_prob",
@@ -66,6 +70,7 @@ __all__ = [
     "histogram_figure",
     "marginal",
     "marginal_density",
+    "marginal_html",
     "mixture_density",
     "plot_density_heatmap",
     "plot_paths",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -25,6 +27,7 @@ __all__ = [
     "ForwardHistogram",
     "HistogramArtists",
     "ReverseHistogram",
+    "animation_html",
     "fixed_factor_figure",
     "histogram_animation",
     "histogram_figure",
@@ -205,6 +208,28 @@ def histogram_animation(
         return artists.bars, artists.curve, artists.title
 
     return FuncAnimation(artists.fig, draw, frames=len(times), interval=interval, blit=False)
+
+
+# matplotlib's player draws its buttons with Font Awesome 4 from a CDN; plain characters need no font download.
+_PLAYER_ICONS = {
+    "fa fa-minus": "\u2212", "fa fa-fast-backward": "|\u25c0\u25c0", "fa fa-step-backward": "|\u25c0",
+    "fa fa-play fa-flip-horizontal": "\u25c0", "fa fa-pause": "\u2759\u2759", "fa fa-play": "\u25b6",
+    "fa fa-step-forward": "\u25b6|", "fa fa-fast-forward": "\u25b6\u25b6|", "fa fa-plus": "+",
+}
+
+
+def animation_html(anim: FuncAnimation, alt: str) -> str:
+    """The animation as a self-contained HTML player (play, step, slider) with alt text on its frame (chapter: An example diffusion).
+
+    Unlike ``anim.to_jshtml()`` the player loads nothing from other hosts: its button icons are plain characters.
+    """
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError("alt must be a non-empty description of the animation")
+    player = anim.to_jshtml(default_mode="once")
+    player = re.sub(r"<link[^>]*font-awesome[^>]*>", "", player)
+    for icon, text in _PLAYER_ICONS.items():
+        player = player.replace(f'<i class="{icon}"></i>', f'<span aria-hidden="true">{text}</span>')
+    return player.replace("<img id=", f'<img alt="{html.escape(alt)}" id=', 1)
 
 
 def save_gif(anim: FuncAnimation, path: str | os.PathLike, fps: int = 15) -> str:
