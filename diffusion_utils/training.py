@@ -58,11 +58,10 @@ def train_denoiser(
     losses = torch.empty(steps, device=data.device)
     bar = None
     if progress:
-        import sys
+        # A widget bar in a notebook (its final state is embedded in the website's pages), a text bar elsewhere.
+        from tqdm.auto import tqdm
 
-        from tqdm import tqdm  # the text bar: it works in terminals, live notebooks and the static site alike
-
-        bar = tqdm(total=steps, desc="training", unit="step", mininterval=0.5, file=sys.stdout, ascii=" =")
+        bar = tqdm(total=steps, desc="training", unit="step", mininterval=0.5)
     model.train()
     for k in range(steps):
         idx = torch.randint(data.shape[0], (batch_size,), generator=generator, device=data.device)

@@ -211,3 +211,19 @@ def test_gaussian_kl_and_log_prob():
     assert du.gaussian_kl(torch.tensor(0.3), 0.7, torch.tensor(0.3), 0.7).item() == pytest.approx(0.0, abs=1e-7)
     lp = du.gaussian_log_prob(torch.tensor(1.0), torch.tensor(0.0), 4.0)
     assert lp.item() == pytest.approx(-0.5 * math.log(8 * math.pi) - 1 / 8)
+
+
+@pytest.mark.parametrize("t", [1, 10, 200, 900])
+def test_exact_noise_predictor_is_the_scaled_score(t):
+    """Tweedie (training chapter): E[eps | x_t] = -sqrt(1 - ab_t) d/dx log q_t(x_t), in float64."""
+    schedule = du.NoiseSchedule.linear(1000, dtype=torch.float64)
+    data = torch.tensor([-15.0, -5.0, 1.0, 10.0], dtype=torch.float64)
+    ab = float(schedule.alpha_bars[t])
+    # points within 3 sd of each mode, where q_t does not underflow
+    offsets = math.sqrt(1 - ab) * torch.linspace(-3, 3, 11, dtype=torch.float64)
+    x = (math.sqrt(ab) * data[:, None] + offsets).flatten().requires_grad_(True)
+    log_q = du.marginal_density(x, data, schedule, t).log()
+    (score,) = torch.autograd.grad(log_q.sum(), x)
+    eps = du.ExactDenoiser(data[:, None], schedule)(x.detach()[:, None], torch.full((44,), t))[:, 0]
+    expected = -math.sqrt(1 - ab) * score
+    assert torch.allclose(eps, expected, rtol=1e-9, atol=1e-9), (eps - expected).abs().max()

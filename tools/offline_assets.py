@@ -38,6 +38,8 @@ def _use_local_assets(app: Sphinx, config: Config) -> None:
     for key, value in MATHJAX_CONFIG.items():
         merged[key] = {**value, **merged.get(key, {})}
     config.mathjax3_config = merged
+    # after Sphinx's inline MathJax config (priority 500), before the deferred MathJax script
+    app.add_js_file("mathjax-file-protocol.js", priority=501)
     config.nb_ipywidgets_js = {
         "widgets/require.js": {},
         "widgets/paths.js": {},
