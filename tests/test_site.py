@@ -19,7 +19,7 @@ import diffusion_utils as du
 from browser import Chromium, SiteServer, find_chromium, is_external, netlog_requests
 
 ROOT = Path(__file__).resolve().parents[1]
-SITE = Path(os.environ.get("BOOK_SITE_DIR", ROOT / "_build" / "html"))  # another edition: BOOK_SITE_DIR=...
+SITE = Path(os.environ.get("BOOK_SITE_DIR", ROOT / "_build" / "html")).resolve()  # another edition: BOOK_SITE_DIR=...
 SHOTS = ROOT / "_build" / "screenshots"
 REQUIRED = os.environ.get("BOOK_SITE_TEST") == "required"
 

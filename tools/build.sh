@@ -40,4 +40,4 @@ config["sphinx"]["local_extensions"] = {
 Path(os.environ["OUT"], "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
 PY
 jupyter-book build . --all -W -n --keep-going --config "$out/_config.yml" --path-output "$out"
-echo "==> the $edition edition is at $ROOT/$out/html/index.html"
+echo "==> the $edition edition is at $ROOT/$out/_build/html/index.html"
