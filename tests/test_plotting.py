@@ -30,9 +30,9 @@ def movie():
 def test_forward_histogram_frames(movie):
     assert movie.particles.shape == (41, 500) and isinstance(movie.particles, np.ndarray)
     assert set(np.unique(movie.particles[0])) <= set(du.DATASET)
-    samples, density = movie.frame(0)
+    _samples, density = movie.frame(0)
     assert density is None
-    samples, density = movie.frame(12)
+    _samples, density = movie.frame(12)
     np.testing.assert_allclose(density, du.marginal_density(GRID, DATA, movie.schedule, 12).numpy())
 
 
@@ -60,7 +60,7 @@ def test_animation_twin_uses_the_same_frames(movie):
     anim = du.histogram_animation(movie, artists, times=[0, 10, 20, 30, 40])
     html = anim.to_jshtml()
     assert html.count("data:image/png;base64") == 5 and "<script" in html
-    samples, density = movie.frame(40)
+    samples, _density = movie.frame(40)
     np.testing.assert_allclose(artists.bars.get_data().values, np.histogram(samples, bins=EDGES, density=True)[0])
 
 
@@ -119,7 +119,7 @@ def test_live_widgets_build_and_respond_headless():
     assert spread(after) < spread(before), "beta = 0.1 shrinks the data's spread faster than 0.04"
     assert t_slider.max == 30 and n_slider.value == 300
     box = fixed_factor_explorer(x0=2.0, T=20)
-    a_slider, sigma_slider, t_slider = box.children[0].children
+    a_slider, _sigma_slider, t_slider = box.children[0].children
     t_slider.value = 0
     assert not box.artists.density.get_visible()
     a_slider.value = 0.8

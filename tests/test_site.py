@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from browser import Chromium, SiteServer, find_chromium, is_external, netlog_requests
 
 import diffusion_utils as du
-from browser import Chromium, SiteServer, find_chromium, is_external, netlog_requests
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("BOOK_SITE_DIR", ROOT / "_build" / "html")).resolve()  # another edition: BOOK_SITE_DIR=...
@@ -236,6 +236,13 @@ def test_launch_buttons_and_notebook_downloads(visits):
         assert any(c.get("outputs") for c in executed["cells"] if c["cell_type"] == "code"), notebook
 
 
+def _schedule(kind: str, T: int, beta: float) -> du.NoiseSchedule:
+    """The package's schedule that the marginal figure's controls name, in float64."""
+    if kind == "constant":
+        return du.NoiseSchedule.constant(T, beta, dtype=torch.float64)
+    return getattr(du.NoiseSchedule, kind)(T, dtype=torch.float64)
+
+
 def test_kernel_free_figures_recompute_the_package_numbers(visits):
     moves = [m for r in visits["pages"].values() for m in r["kernel_free"]]
     kinds = {m["config"]["kind"] for m in moves}
@@ -249,9 +256,7 @@ def test_kernel_free_figures_recompute_the_package_numbers(visits):
         t = res["t"]
         if cfg["kind"] == "marginal":
             kind, T = res["settings"]["schedule"], cfg["T"]
-            schedule = {"linear": lambda: du.NoiseSchedule.linear(T, dtype=f64),
-                        "cosine": lambda: du.NoiseSchedule.cosine(T, dtype=f64),
-                        "constant": lambda: du.NoiseSchedule.constant(T, res["settings"]["beta"], dtype=f64)}[kind]()
+            schedule = _schedule(kind, T, res["settings"]["beta"])
             assert torch.allclose(torch.tensor(res["alpha_bars"], dtype=f64), schedule.alpha_bars, rtol=1e-10, atol=1e-15)
             # the dataset back from its distinct points and weights (count / n)
             n = round(1 / min(cfg["weights"]))
