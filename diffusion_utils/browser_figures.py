@@ -16,13 +16,15 @@ from importlib import resources
 import torch
 from IPython.display import HTML
 
-from ._validate import check_int, check_open_unit, check_positive, check_tensor
+from ._validate import check_int, check_positive, check_tensor
 from .mixture import empirical_distribution
 from .plotting import PALETTE
 
 __all__ = ["fixed_factor_html", "marginal_html"]
 
 SCHEDULES = ("linear", "cosine", "constant")
+# (low, high, step) of the sliders; the live ipywidgets explorer of the fixed-factor chain uses the same ranges.
+SLIDER_RANGES = {"a": (0.5, 0.995, 0.005), "sigma": (0.05, 1.5, 0.05), "beta": (1e-4, 0.5, 0.02)}
 _ids = itertools.count()
 
 
@@ -41,6 +43,15 @@ def _check_grid(grid: tuple[float, float, int]) -> list[float]:
     if not low < high:
         raise ValueError(f"grid must have low < high, got {low} and {high}")
     return [low, high, points]
+
+
+def _slider(name: str, label: str, value: object, **extra) -> dict:
+    """A range control for ``name`` from SLIDER_RANGES; raise naming ``name`` when ``value`` lies outside it."""
+    low, high, step = SLIDER_RANGES[name]
+    value = check_positive(name, value)
+    if not low <= value <= high:
+        raise ValueError(f"{name} must lie in [{low:g}, {high:g}] (the slider's range), got {value}")
+    return {"name": name, "label": label, "min": low, "max": high, "step": step, "value": value, **extra}
 
 
 def _figure(kind: str, config: dict, alt: str) -> HTML:
@@ -75,16 +86,13 @@ def marginal_html(
     t = check_int("t", t, low=0, high=T)
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
-    beta = check_open_unit("beta", beta)
-    if not 1e-4 <= beta <= 0.5:
-        raise ValueError(f"beta must lie in [1e-4, 0.5] (the slider's range), got {beta}")
+    beta_slider = _slider("beta", "β", beta, log=True, visible_if={"schedule": "constant"})
     ymax = check_positive("ymax", ymax)
     points, weights = empirical_distribution(data.detach().to("cpu", torch.float64))
     controls = [
         {"name": "t", "label": "t", "min": 0, "max": T, "step": 1, "value": t, "integer": True},
         {"name": "schedule", "label": "schedule", "options": list(SCHEDULES), "value": schedule},
-        {"name": "beta", "label": "β", "min": 1e-4, "max": 0.5, "step": 0.02, "value": beta, "log": True,
-         "visible_if": {"schedule": "constant"}},
+        beta_slider,
     ]
     config = {"T": T, "points": points.tolist(), "weights": weights.tolist(), "grid": _check_grid(grid),
               "ymax": ymax, "controls": controls}
@@ -111,15 +119,9 @@ def fixed_factor_html(
         raise ValueError(f"x0 must be a finite number, got {x0}")
     T = check_int("T", T, low=1, high=5000)
     t = check_int("t", t, low=0, high=T)
-    a = check_open_unit("a", a)
-    if not 0.5 <= a <= 0.995:
-        raise ValueError(f"a must lie in [0.5, 0.995] (the slider's range), got {a}")
-    sigma = check_positive("sigma", sigma)
-    if not 0.05 <= sigma <= 1.5:
-        raise ValueError(f"sigma must lie in [0.05, 1.5] (the slider's range), got {sigma}")
     controls = [
-        {"name": "a", "label": "a", "min": 0.5, "max": 0.995, "step": 0.005, "value": a},
-        {"name": "sigma", "label": "σ", "min": 0.05, "max": 1.5, "step": 0.05, "value": sigma},
+        _slider("a", "a", a),
+        _slider("sigma", "σ", sigma),
         {"name": "t", "label": "t", "min": 0, "max": T, "step": 1, "value": t, "integer": True},
     ]
     config = {"T": T, "x0": x0, "grid": _check_grid(grid), "ylim": check_positive("ylim", ylim),

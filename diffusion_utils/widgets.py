@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from IPython.display import display
 
+from .browser_figures import SLIDER_RANGES
 from .forward import FixedFactorChain
 from .plotting import (
     ForwardHistogram,
@@ -20,6 +21,11 @@ from .plotting import (
 from .schedules import NoiseSchedule
 
 __all__ = ["fixed_factor_explorer", "histogram_explorer", "reverse_explorer"]
+
+
+def _range(name: str) -> dict[str, float]:
+    """min/max/step of a slider, shared with the kernel-free figure of the same chapter."""
+    return dict(zip(("min", "max", "step"), SLIDER_RANGES[name]))
 
 
 def _panel(show, controls: dict[str, widgets.Widget], artists) -> widgets.VBox:
@@ -80,8 +86,8 @@ def fixed_factor_explorer(x0: float = 5.0, *, T: int = 60, grid: torch.Tensor | 
         display(artists.fig)
 
     controls = {
-        "a": widgets.FloatSlider(value=0.9, min=0.5, max=0.995, step=0.005, description="a", readout_format=".3f"),
-        "sigma": widgets.FloatSlider(value=0.4, min=0.05, max=1.5, step=0.05, description="σ"),
+        "a": widgets.FloatSlider(value=0.9, **_range("a"), description="a", readout_format=".3f"),
+        "sigma": widgets.FloatSlider(value=0.4, **_range("sigma"), description="σ"),
         "t": widgets.IntSlider(value=10, min=0, max=T, description="t"),
     }
     return _panel(show, controls, artists)

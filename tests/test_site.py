@@ -107,6 +107,16 @@ MOVE = """
 """
 
 
+def _open(page, url: str) -> dict:
+    """Load a page, wait for MathJax and the widgets, and return the VISIT report."""
+    page.goto(url)
+    report = page.js(VISIT)
+    if report["widget_views"]:
+        page.wait_for(WIDGETS_RENDERED, timeout=30)
+    report["widgets_rendered"] = bool(page.js(WIDGETS_RENDERED))
+    return report
+
+
 @pytest.fixture(scope="module")
 def visits():
     """Open every page over HTTP and from disk; return per-page reports and the requests the browser made."""
@@ -127,11 +137,7 @@ def visits():
         for page_path in pages:
             page = browser.page()
             try:
-                page.goto(server.url + page_path)
-                report = page.js(VISIT)
-                if report["widget_views"]:
-                    page.wait_for(WIDGETS_RENDERED, timeout=30)
-                report["widgets_rendered"] = bool(page.js(WIDGETS_RENDERED))
+                report = _open(page, server.url + page_path)
                 report["animations"] = page.js(SCRUB)
                 report["kernel_free"] = []
                 for index in range(page.js('document.querySelectorAll(".kf-figure").length')):
@@ -149,10 +155,7 @@ def visits():
         for page_path in pages:
             page = browser.page()
             try:
-                page.goto((SITE / page_path).as_uri())
-                report = page.js(VISIT)
-                if report["widget_views"]:
-                    page.wait_for(WIDGETS_RENDERED, timeout=30)
+                report = _open(page, (SITE / page_path).as_uri())
                 page.pump(0.3)
                 reports[page_path]["from_disk"] = {
                     "typeset": report.get("typeset", 0), "math": report["math"], "errors": page.errors,

@@ -8,7 +8,8 @@ WEB="$ROOT/tools/web"
 if ! command -v npm >/dev/null 2>&1; then
     echo "==> npm not found: skipping the offline web assets (the site will load MathJax and the widget manager from CDNs)"
     rm -rf "$WEB/dist"
-elif [ ! -f "$WEB/dist/.stamp-$(cat "$WEB/package-lock.json" "$WEB/"*.js "$ROOT/tools/vendor.sh" | sha256sum | cut -c1-16)" ]; then
+elif stamp="$WEB/dist/.stamp-$(cat "$WEB/package-lock.json" "$WEB/"*.js "$ROOT/tools/vendor.sh" | sha256sum | cut -c1-16)"
+     [ ! -f "$stamp" ]; then
     echo "==> installing the site's web assets with npm (MathJax, widget manager, requirejs)"
     npm ci --prefix "$WEB" --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null
     nm="$WEB/node_modules"
@@ -21,5 +22,5 @@ elif [ ! -f "$WEB/dist/.stamp-$(cat "$WEB/package-lock.json" "$WEB/"*.js "$ROOT/
     cp "$WEB/widgets-paths.js" "$WEB/dist/widgets/paths.js"
     cp "$WEB/mathjax-file-protocol.js" "$WEB/dist/mathjax-file-protocol.js"
     cp "$nm/@jupyter-widgets/html-manager/dist/"{embed-amd.js,*.woff2,*.woff,*.ttf,*.eot,*.svg} "$WEB/dist/widgets/"
-    touch "$WEB/dist/.stamp-$(cat "$WEB/package-lock.json" "$WEB/"*.js "$ROOT/tools/vendor.sh" | sha256sum | cut -c1-16)"
+    touch "$stamp"
 fi
