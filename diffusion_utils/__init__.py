@@ -36,6 +36,7 @@ from .reverse import (
     reverse_coefficients,
 )
 from .schedules import NoiseSchedule
+from .text import sci
 from .training import diffusion_loss, train_denoiser
 
 __all__ = [
@@ -78,6 +79,7 @@ __all__ = [
     "predict_x0",
     "reverse_coefficients",
     "save_gif",
+    "sci",
     "sinusoidal_embedding",
     "sliced_wasserstein",
     "to_numpy",

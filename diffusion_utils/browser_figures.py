@@ -24,7 +24,7 @@ __all__ = ["fixed_factor_html", "marginal_html"]
 
 SCHEDULES = ("linear", "cosine", "constant")
 # (low, high, step) of the sliders; the live ipywidgets explorer of the fixed-factor chain uses the same ranges.
-SLIDER_RANGES = {"a": (0.5, 0.995, 0.005), "sigma": (0.05, 1.5, 0.05), "beta": (1e-4, 0.5, 0.02)}
+SLIDER_RANGES = {"a": (0.5, 0.995, 0.005), "b": (0.05, 1.5, 0.05), "beta": (1e-4, 0.5, 0.02)}
 _ids = itertools.count()
 
 
@@ -107,13 +107,13 @@ def fixed_factor_html(
     *,
     T: int = 60,
     a: float = 0.9,
-    sigma: float = 0.4,
+    b: float = 0.4,
     t: int = 10,
     grid: tuple[float, float, int] = (-10.0, 10.0, 801),
     ylim: float = 10.0,
     ymax: float = 1.0,
 ) -> HTML:
-    """Mean and variance of x_t = a x_{t-1} + sigma eps with sliders for a, sigma, t, computed in the browser (chapter: A chain with a fixed factor)."""
+    """Mean and variance of x_t = a x_{t-1} + b eps with sliders for a, b, t, computed in the browser (chapter: A chain with a fixed factor)."""
     x0 = float(x0)
     if not abs(x0) < float("inf"):
         raise ValueError(f"x0 must be a finite number, got {x0}")
@@ -121,11 +121,11 @@ def fixed_factor_html(
     t = check_int("t", t, low=0, high=T)
     controls = [
         _slider("a", "a", a),
-        _slider("sigma", "σ", sigma),
+        _slider("b", "b", b),
         {"name": "t", "label": "t", "min": 0, "max": T, "step": 1, "value": t, "integer": True},
     ]
     config = {"T": T, "x0": x0, "grid": _check_grid(grid), "ylim": check_positive("ylim", ylim),
               "ymax": check_positive("ymax", ymax), "controls": controls}
-    alt = (f"Interactive plot of the chain x_t = a x_(t-1) + sigma eps from x_0 = {x0:g}: the mean plus and minus two "
-           "standard deviations over t, and the density of x_t next to its limit; sliders set a, sigma and t.")
+    alt = (f"Interactive plot of the chain x_t = a x_(t-1) + b eps from x_0 = {x0:g}: the mean plus and minus two "
+           "standard deviations over t, and the density of x_t next to its limit; sliders set a, b and t.")
     return _figure("fixed_factor", config, alt)

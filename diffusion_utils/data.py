@@ -50,28 +50,45 @@ def two_moons(
 
 @dataclass(frozen=True)
 class DataScaler:
-    """Affine map x -> (x - shift) / scale to put data at unit size, and back (chapter: Training a denoiser)."""
+    """Affine map x -> (x - shift) / scale to put data at unit size, and back (chapter: Training a denoiser).
 
-    shift: float
+    ``shift`` is one number or one per coordinate (the last dimension); ``scale`` is one number for all coordinates,
+    so the map keeps the data's shape (a circle stays a circle, isotropic noise stays isotropic).
+    """
+
+    shift: float | tuple[float, ...]
     scale: float
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "scale", check_positive("scale", self.scale))
-        if not math.isfinite(float(self.shift)):
-            raise ValueError(f"shift must be finite, got {self.shift!r}")
+        shift = self.shift
+        values = tuple(float(v) for v in shift) if isinstance(shift, (tuple, list)) else (float(shift),)
+        if not values or not all(math.isfinite(v) for v in values):
+            raise ValueError(f"shift must be a finite number or a non-empty tuple of finite numbers, got {shift!r}")
+        object.__setattr__(self, "shift", values if isinstance(shift, (tuple, list)) else values[0])
 
     @classmethod
     def fit(cls, data: torch.Tensor) -> DataScaler:
-        """Shift and scale by the data's mean and standard deviation (all coordinates together)."""
-        check_tensor("data", data, min_ndim=1)
-        if data.numel() < 2:
-            raise ValueError("data must hold at least two values to estimate a scale")
-        return cls(float(data.mean()), float(data.std(unbiased=False)))
+        """Centre each coordinate at its mean; divide all by one sd, the root of the coordinates' mean variance.
+
+        ``data`` is (N,) or (N, d); after the map every coordinate has mean 0 and the variances average to 1.
+        """
+        check_tensor("data", data, min_ndim=1, max_ndim=2)
+        if data.shape[0] < 2:
+            raise ValueError(f"data must hold at least two points to estimate a scale, got shape {tuple(data.shape)}")
+        if data.ndim == 1:
+            return cls(float(data.mean()), float(data.std(unbiased=False)))
+        mean = data.mean(dim=0)
+        scale = float(data.var(dim=0, unbiased=False).mean().sqrt())
+        return cls(tuple(float(m) for m in mean), scale)
+
+    def _shift(self, x: torch.Tensor) -> torch.Tensor | float:
+        return self.shift if isinstance(self.shift, float) else torch.tensor(self.shift, dtype=x.dtype, device=x.device)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Data units -> model units."""
-        return (x - self.shift) / self.scale
+        return (x - self._shift(x)) / self.scale
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Model units -> data units."""
-        return z * self.scale + self.shift
+        return z * self.scale + self._shift(z)

@@ -85,28 +85,28 @@ def marginal(
 
 @dataclass(frozen=True)
 class FixedFactorChain:
-    """The chain x_t = a x_{t-1} + sigma eps_t with constant 0 < a < 1, sigma > 0 (chapter: A chain with a fixed factor)."""
+    """The chain x_t = a x_{t-1} + b eps_t with constant 0 < a < 1 and noise scale b > 0 (chapter: A chain with a fixed factor)."""
 
     a: float
-    sigma: float
+    b: float
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "a", check_open_unit("a", self.a))
-        object.__setattr__(self, "sigma", check_positive("sigma", self.sigma))
+        object.__setattr__(self, "b", check_positive("b", self.b))
 
     @classmethod
-    def variance_preserving(cls, sigma: float) -> FixedFactorChain:
-        """The choice a = sqrt(1 - sigma^2), for which q(x_t | x_0) = N(a^t x_0, 1 - a^{2t})."""
-        sigma = check_open_unit("sigma", sigma)
-        return cls(a=(1.0 - sigma**2) ** 0.5, sigma=sigma)
+    def variance_preserving(cls, b: float) -> FixedFactorChain:
+        """The choice a = sqrt(1 - b^2), for which q(x_t | x_0) = N(a^t x_0, 1 - a^{2t})."""
+        b = check_open_unit("b", b)
+        return cls(a=(1.0 - b**2) ** 0.5, b=b)
 
     @property
     def stationary_variance(self) -> float:
-        """Limit of Var[x_t | x_0] as t grows: sigma^2 / (1 - a^2)."""
-        return self.sigma**2 / (1.0 - self.a**2)
+        """Limit of Var[x_t | x_0] as t grows: b^2 / (1 - a^2)."""
+        return self.b**2 / (1.0 - self.a**2)
 
     def marginal(self, x0: torch.Tensor, t: int | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean a^t x_0 and variance sigma^2 (1 - a^{2t}) / (1 - a^2) of x_t given x_0; the variance is 0 at t = 0.
+        """Mean a^t x_0 and variance b^2 (1 - a^{2t}) / (1 - a^2) of x_t given x_0; the variance is 0 at t = 0.
 
         ``t`` is an int or an integer tensor (any t >= 0) broadcasting against ``x0`` as in :func:`marginal`.
         """
@@ -115,7 +115,7 @@ class FixedFactorChain:
         a_t = torch.as_tensor(self.a, dtype=x0.dtype, device=x0.device) ** t
         _check_broadcast(a_t, x0)
         mean = a_t * x0
-        var = self.sigma**2 * (1.0 - a_t**2) / (1.0 - self.a**2)
+        var = self.b**2 * (1.0 - a_t**2) / (1.0 - self.a**2)
         return mean, var.expand(mean.shape)
 
     def simulate(self, x0: torch.Tensor, T: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -124,5 +124,5 @@ class FixedFactorChain:
         T = check_int("T", T, low=1)
         _check_generator(generator, x0)
         scale = torch.full((T + 1,), self.a, dtype=x0.dtype, device=x0.device)
-        noise_std = torch.full((T + 1,), self.sigma, dtype=x0.dtype, device=x0.device)
+        noise_std = torch.full((T + 1,), self.b, dtype=x0.dtype, device=x0.device)
         return _simulate(x0, scale, noise_std, generator)

@@ -256,7 +256,7 @@ class FixedFactorArtists(NamedTuple):
 
 
 def fixed_factor_figure(T: int, grid: torch.Tensor, *, figsize: tuple[float, float] = (10, 3.8)) -> FixedFactorArtists:
-    """Empty two-panel figure for the chain x_t = a x_{t-1} + sigma eps_t (chapter: A chain with a fixed factor)."""
+    """Empty two-panel figure for the chain x_t = a x_{t-1} + b eps_t (chapter: A chain with a fixed factor)."""
     T = check_int("T", T, low=1)
     fig, (ax_time, ax_density) = plt.subplots(1, 2, figsize=figsize, layout="constrained", gridspec_kw={"width_ratios": [3, 2]})
     band = ax_time.fill_between([0, T], [0, 0], [0, 0], color=PALETTE["blue"], alpha=0.2, label=r"mean $\pm 2$ sd")
@@ -281,7 +281,7 @@ def fixed_factor_figure(T: int, grid: torch.Tensor, *, figsize: tuple[float, flo
 def update_fixed_factor(
     artists: FixedFactorArtists, chain: FixedFactorChain, x0: float, t: int, *, num_paths: int = 5, seed: int = 0
 ) -> None:
-    """Slider callback for (a, sigma, t): closed-form band, seeded paths, densities at t (chapter: A chain with a fixed factor)."""
+    """Slider callback for (a, b, t): closed-form band, seeded paths, densities at t (chapter: A chain with a fixed factor)."""
     T = artists.T
     t = check_int("t", t, low=0, high=T)
     start = torch.full((num_paths,), float(x0))
@@ -307,4 +307,4 @@ def update_fixed_factor(
     artists.stationary.set_ydata(to_numpy(stationary))
     top = max(float(artists.stationary.get_ydata().max()), float(artists.density.get_ydata().max()) if t else 0.0)
     artists.ax_density.set_ylim(0, 1.1 * top)
-    artists.ax_density.set_title(f"$a = {chain.a:.3f}$, $\\sigma = {chain.sigma:.3f}$, $t = {t}$", fontsize=10)
+    artists.ax_density.set_title(f"$a = {chain.a:.3f}$, $b = {chain.b:.3f}$, $t = {t}$", fontsize=10)

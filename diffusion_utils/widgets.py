@@ -76,18 +76,18 @@ def histogram_explorer(
 
 
 def fixed_factor_explorer(x0: float = 5.0, *, T: int = 60, grid: torch.Tensor | None = None) -> widgets.Widget:
-    """Sliders for a, sigma and t over the fixed-factor figure (chapter: A chain with a fixed factor)."""
+    """Sliders for a, b and t over the fixed-factor figure (chapter: A chain with a fixed factor)."""
     grid = torch.linspace(-10, 10, 801) if grid is None else grid
     artists = fixed_factor_figure(T, grid)
     plt.close(artists.fig)
 
-    def show(a: float, sigma: float, t: int) -> None:
-        update_fixed_factor(artists, FixedFactorChain(a, sigma), x0, t)
+    def show(a: float, b: float, t: int) -> None:
+        update_fixed_factor(artists, FixedFactorChain(a, b), x0, t)
         display(artists.fig)
 
     controls = {
         "a": widgets.FloatSlider(value=0.9, **_range("a"), description="a", readout_format=".3f"),
-        "sigma": widgets.FloatSlider(value=0.4, **_range("sigma"), description="σ"),
+        "b": widgets.FloatSlider(value=0.4, **_range("b"), description="b"),
         "t": widgets.IntSlider(value=10, min=0, max=T, description="t"),
     }
     return _panel(show, controls, artists)

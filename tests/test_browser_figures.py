@@ -70,7 +70,7 @@ def test_marginal_html_rejects_bad_data():
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"a": 1.0}, "a"), ({"a": 0.2}, "a"), ({"sigma": 0.0}, "sigma"), ({"sigma": 3.0}, "sigma"),
+    [({"a": 1.0}, "a"), ({"a": 0.2}, "a"), ({"b": 0.0}, "b"), ({"b": 3.0}, "b"),
      ({"t": 61}, "t"), ({"x0": float("inf")}, "x0"), ({"ylim": 0}, "ylim")],
 )
 def test_fixed_factor_html_rejects_bad_input(kwargs, match):

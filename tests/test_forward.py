@@ -74,7 +74,7 @@ def test_marginal_values_and_broadcasting():
 
 
 def test_fixed_factor_moments_and_geometric_sum():
-    chain = du.FixedFactorChain(a=0.8, sigma=0.7)  # not variance preserving
+    chain = du.FixedFactorChain(a=0.8, b=0.7)  # not variance preserving
     n = 50_000
     x0 = torch.full((n,), 3.0)
     traj = chain.simulate(x0, 40, seeded(6))
@@ -91,7 +91,7 @@ def test_fixed_factor_moments_and_geometric_sum():
 
 def test_variance_preserving_chain_equals_constant_schedule():
     vp = du.FixedFactorChain.variance_preserving(0.3)
-    assert math.isclose(vp.a**2 + vp.sigma**2, 1.0)
+    assert math.isclose(vp.a**2 + vp.b**2, 1.0)
     _, var = vp.marginal(torch.ones(1), torch.arange(20)[:, None])
     assert torch.allclose(var[:, 0].double(), 1 - vp.a ** (2 * torch.arange(20.0, dtype=torch.float64)), atol=1e-6)
     by_chain = vp.simulate(DATA, 25, seeded(8))
@@ -132,9 +132,9 @@ def test_simulation_and_marginals_stay_on_the_input_device():
     (lambda: du.marginal(DATA, du.NoiseSchedule.linear(10), torch.tensor([1.0])), TypeError, "t must be an int or an integer tensor"),
     (lambda: du.marginal(torch.zeros(5, 2), du.NoiseSchedule.linear(10), torch.arange(5)), ValueError, "t of shape (5,) does not broadcast against x0 of shape (5, 2)"),
     (lambda: du.FixedFactorChain(0.5, 0.5).marginal(DATA, torch.arange(3)), ValueError, "t of shape (3,) does not broadcast"),
-    (lambda: du.FixedFactorChain(a=1.0, sigma=0.5), ValueError, "a must lie in the open interval (0, 1), got 1.0"),
-    (lambda: du.FixedFactorChain(a=0.5, sigma=0.0), ValueError, "sigma must be a finite number > 0"),
-    (lambda: du.FixedFactorChain.variance_preserving(1.0), ValueError, "sigma must lie in the open interval (0, 1)"),
+    (lambda: du.FixedFactorChain(a=1.0, b=0.5), ValueError, "a must lie in the open interval (0, 1), got 1.0"),
+    (lambda: du.FixedFactorChain(a=0.5, b=0.0), ValueError, "b must be a finite number > 0"),
+    (lambda: du.FixedFactorChain.variance_preserving(1.0), ValueError, "b must lie in the open interval (0, 1)"),
     (lambda: du.FixedFactorChain(0.5, 0.5).simulate(DATA, 0), ValueError, "T must lie in [1, inf)"),
     (lambda: du.FixedFactorChain(0.5, 0.5).marginal(DATA, -3), ValueError, "t must lie in [0, inf)"),
 ])

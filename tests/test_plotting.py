@@ -119,7 +119,7 @@ def test_live_widgets_build_and_respond_headless():
     assert spread(after) < spread(before), "beta = 0.1 shrinks the data's spread faster than 0.04"
     assert t_slider.max == 30 and n_slider.value == 300
     box = fixed_factor_explorer(x0=2.0, T=20)
-    a_slider, _sigma_slider, t_slider = box.children[0].children
+    a_slider, _b_slider, t_slider = box.children[0].children
     t_slider.value = 0
     assert not box.artists.density.get_visible()
     a_slider.value = 0.8

@@ -39,8 +39,8 @@ def _chapter_pages() -> list[str]:
 # Slider settings the kernel-free figures are moved to (beta is set on a log slider and read back).
 MARGINAL_SETTINGS = [{"schedule": "linear", "t": 1}, {"schedule": "cosine", "t": 37},
                      {"schedule": "constant", "t": 500, "beta": 0.04}, {"schedule": "linear", "t": 1000}]
-FIXED_FACTOR_SETTINGS = [{"a": 0.95, "sigma": 0.3, "t": 25}, {"a": 0.5, "sigma": 1.5, "t": 1},
-                         {"a": 0.995, "sigma": 0.05, "t": 60}]
+FIXED_FACTOR_SETTINGS = [{"a": 0.95, "b": 0.3, "t": 25}, {"a": 0.5, "b": 1.5, "t": 1},
+                         {"a": 0.995, "b": 0.05, "t": 60}]
 
 VISIT = """
 (async () => {
@@ -269,7 +269,7 @@ def test_kernel_free_figures_recompute_the_package_numbers(visits):
             expected = du.marginal_density(grid, data, schedule, t)
             assert torch.allclose(torch.tensor(res["density"], dtype=f64), expected, rtol=1e-9, atol=1e-12), (kind, t)
         else:
-            chain = du.FixedFactorChain(res["settings"]["a"], res["settings"]["sigma"])
+            chain = du.FixedFactorChain(res["settings"]["a"], res["settings"]["b"])
             steps = torch.arange(cfg["T"] + 1)[:, None]
             mean, var = chain.marginal(torch.tensor([cfg["x0"]], dtype=f64), steps)
             assert torch.allclose(torch.tensor(res["means"], dtype=f64), mean[:, 0], rtol=1e-12, atol=1e-12)

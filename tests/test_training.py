@@ -117,8 +117,19 @@ def test_two_moons_and_scaler():
     assert torch.equal(pts, again)
     scaler = du.DataScaler.fit(pts)
     z = scaler.encode(pts)
-    assert z.mean().item() == pytest.approx(0.0, abs=1e-5) and z.std(unbiased=False).item() == pytest.approx(1.0, rel=1e-5)
+    # each coordinate centred; one scale for both, so the variances average to 1 and their ratio (the shape) is kept
+    torch.testing.assert_close(z.mean(0), torch.zeros(2), atol=1e-5, rtol=0)
+    assert z.var(0, unbiased=False).mean().item() == pytest.approx(1.0, rel=1e-5)
+    ratio = pts.std(0)[0] / pts.std(0)[1]
+    assert (z.std(0)[0] / z.std(0)[1]).item() == pytest.approx(ratio.item(), rel=1e-5)
+    assert isinstance(scaler.shift, tuple) and len(scaler.shift) == 2
     torch.testing.assert_close(scaler.decode(z), pts)
+    one_d = du.DataScaler.fit(du.toy_dataset("cpu"))
+    assert one_d.shift == pytest.approx(-2.25) and one_d.scale == pytest.approx(math.sqrt(82.6875))
+    with pytest.raises(ValueError, match="shift must be a finite number"):
+        du.DataScaler((0.0, float("nan")), 1.0)
+    with pytest.raises(ValueError, match="at least two points"):
+        du.DataScaler.fit(torch.ones(1, 2))
     with pytest.raises(ValueError, match="scale must be a finite number > 0"):
         du.DataScaler(0.0, 0.0)
     with pytest.raises(ValueError, match="noise must be"):

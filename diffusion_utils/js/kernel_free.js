@@ -59,9 +59,9 @@
     const scale = Math.sqrt(alphaBar);
     return mixtureDensity(grid, points.map((x) => scale * x), 1 - alphaBar, weights);
   }
-  function fixedFactorMarginal(a, sigma, x0, t) { // mean a^t x0, variance sigma^2 (1 - a^{2t}) / (1 - a^2)
+  function fixedFactorMarginal(a, b, x0, t) { // mean a^t x0, variance b^2 (1 - a^{2t}) / (1 - a^2)
     const at = a ** t;
-    return { mean: at * x0, variance: sigma * sigma * (1 - at * at) / (1 - a * a) };
+    return { mean: at * x0, variance: b * b * (1 - at * at) / (1 - a * a) };
   }
   function linspace(lo, hi, n) {
     const out = new Float64Array(n);
@@ -222,7 +222,7 @@
     };
   };
 
-  // The chain x_t = a x_{t-1} + sigma eps: mean +- 2 sd over t (left), q(x_t | x_0) and the limit (right).
+  // The chain x_t = a x_{t-1} + b eps: mean +- 2 sd over t (left), q(x_t | x_0) and the limit (right).
   figures.fixed_factor = function (root, cfg, svg) {
     const grid = linspace(cfg.grid[0], cfg.grid[1], cfg.grid[2]);
     const T = cfg.T, x0 = cfg.x0;
@@ -239,22 +239,22 @@
     legend(svg, 630, 46, [["q(x_t | x_0)", { stroke: cfg.colors.blue }], ["t → ∞", { stroke: cfg.colors.vermillion, "stroke-dasharray": "6 4" }]]);
     const info = el("text", { x: 62, y: 16, "font-size": 13, "font-family": "sans-serif" }, svg);
     return function draw(v) {
-      const { a, sigma, t } = v;
+      const { a, b, t } = v;
       const means = new Float64Array(T + 1), variances = new Float64Array(T + 1);
-      for (let s = 0; s <= T; s++) { const m = fixedFactorMarginal(a, sigma, x0, s); means[s] = m.mean; variances[s] = m.variance; }
+      for (let s = 0; s <= T; s++) { const m = fixedFactorMarginal(a, b, x0, s); means[s] = m.mean; variances[s] = m.variance; }
       const sd = variances.map(Math.sqrt);
       left.setBand(band, ts, means.map((m, i) => m - 2 * sd[i]), means.map((m, i) => m + 2 * sd[i]));
       left.setLine(meanLine, ts, means);
       marker.setAttribute("x1", left.sx(t)); marker.setAttribute("x2", left.sx(t));
       marker.setAttribute("y1", left.sy(-reach)); marker.setAttribute("y2", left.sy(reach));
-      const stationary = sigma * sigma / (1 - a * a);
+      const stationary = b * b / (1 - a * a);
       const limitDensity = mixtureDensity(grid, [0], stationary, [1]);
       right.setLine(limit, grid, limitDensity);
       let atT = null;
       if (t === 0) density.setAttribute("d", "");
       else { atT = mixtureDensity(grid, [means[t]], variances[t], [1]); right.setLine(density, grid, atT); }
-      info.textContent = `a = ${a.toFixed(3)}, σ = ${sigma.toFixed(3)}, t = ${t}: mean ${means[t].toPrecision(4)}, ` +
-        `variance ${variances[t].toPrecision(4)}, limit variance σ²/(1 − a²) = ${stationary.toPrecision(4)}`;
+      info.textContent = `a = ${a.toFixed(3)}, b = ${b.toFixed(3)}, t = ${t}: mean ${means[t].toPrecision(4)}, ` +
+        `variance ${variances[t].toPrecision(4)}, limit variance b²/(1 − a²) = ${stationary.toPrecision(4)}`;
       return { t, means: Array.from(means), variances: Array.from(variances), stationary,
                grid: Array.from(grid), density: atT && Array.from(atT), limit_density: Array.from(limitDensity) };
     };
