@@ -3,6 +3,8 @@
 # execute every chapter with nbval, and open every page of the built site in headless Chromium
 # (tests/test_site.py; screenshots in _build/screenshots/). Extra arguments go to pytest.
 set -euo pipefail
+# Chromium and npm first: without them (and no way to install them) stop now, not after the whole suite.
+source "$(dirname "${BASH_SOURCE[0]}")/system_deps.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 jupyter-book build . --all -W -n --keep-going
 echo "==> the book built without warnings; now the tests"
