@@ -17,7 +17,7 @@ CHAPTERS = sorted(p for p in (ROOT / "book").rglob("*.md") if "{solution" in p.r
 
 def _gated_code_cells(text: str) -> int:
     """Code cells that sit between a solution-start and its solution-end marker."""
-    ranges = re.findall(r"\{solution-start\}.*?\{solution-end\}", text, flags=re.S)
+    ranges = re.findall(r"\{solution-start\}.*?\{solution-end\}", text, flags=re.DOTALL)
     return sum(r.count("```{code-cell}") for r in ranges)
 
 

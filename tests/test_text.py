@@ -38,5 +38,5 @@ def test_chapters_found():
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_no_code_that_nothing_runs(path):
     """Solutions and examples are code cells (executed by the build and nbval), never plain python fences."""
-    fences = re.findall(r"^\s*```+\s*(?:python|py|ipython3?)\s*$", path.read_text(), flags=re.M)
+    fences = re.findall(r"^\s*```+\s*(?:python|py|ipython3?)\s*$", path.read_text(), flags=re.MULTILINE)
     assert not fences, f"{path.name} has {len(fences)} plain python fence(s)"

@@ -18,11 +18,11 @@ from sphinx.transforms import SphinxTransform
 from sphinx_exercise.nodes import solution_node
 
 # A ```` ```{solution} ```` block (a fence of backticks or colons), a gated range, and its two markers alone.
-_SOLUTION_BLOCK = re.compile(r"^(?P<f>`{3,}|:{3,})\{solution\}.*?^(?P=f)[ \t]*$\n?", re.M | re.S)
+_SOLUTION_BLOCK = re.compile(r"^(?P<f>`{3,}|:{3,})\{solution\}.*?^(?P=f)[ \t]*$\n?", re.MULTILINE | re.DOTALL)
 _GATED = re.compile(r"^(?P<f>`{3,}|:{3,})\{solution-start\}.*?^(?P<g>`{3,}|:{3,})\{solution-end\}[^\n]*\n(?P=g)[ \t]*$\n?",
-                    re.M | re.S)
-_START = re.compile(r"^(`{3,}|:{3,})\{solution-start\}", re.M)
-_END = re.compile(r"^(?P<g>`{3,}|:{3,})\{solution-end\}[^\n]*\n(?P=g)[ \t]*$\n?", re.M)
+                    re.MULTILINE | re.DOTALL)
+_START = re.compile(r"^(`{3,}|:{3,})\{solution-start\}", re.MULTILINE)
+_END = re.compile(r"^(?P<g>`{3,}|:{3,})\{solution-end\}[^\n]*\n(?P=g)[ \t]*$\n?", re.MULTILINE)
 
 
 def _take_over_switch(app: Sphinx, config: Config) -> None:
