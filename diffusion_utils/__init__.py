@@ -6,7 +6,7 @@ from .device import default_device
 from .elbo import ElboTerms, elbo_terms, elbo_trajectory, gaussian_kl, gaussian_log_prob
 from .forward import FixedFactorChain, forward_chain, marginal
 from .metrics import sliced_wasserstein, wasserstein_1d
-from .mixture import empirical_distribution, marginal_density, mixture_density
+from .mixture import empirical_distribution, marginal_density, marginal_modes, mixture_density
 from .models import Denoiser, sinusoidal_embedding
 from .plotting import (
     PALETTE,
@@ -72,6 +72,7 @@ __all__ = [
     "marginal",
     "marginal_density",
     "marginal_html",
+    "marginal_modes",
     "mixture_density",
     "plot_density_heatmap",
     "plot_paths",

@@ -9,7 +9,7 @@ import torch
 from ._validate import check_same_device, check_tensor, check_times, is_concrete
 from .schedules import NoiseSchedule, check_schedule
 
-__all__ = ["empirical_distribution", "marginal_density", "mixture_density"]
+__all__ = ["empirical_distribution", "marginal_density", "marginal_modes", "mixture_density"]
 
 # Elements of one (batch, components, grid) block of log-densities: 2**22 float32 values are 16 MB.
 _BLOCK_ELEMENTS = 2**22
@@ -79,15 +79,10 @@ def empirical_distribution(data: torch.Tensor) -> tuple[torch.Tensor, torch.Tens
     return points, counts.to(data.dtype) / data.numel()
 
 
-def marginal_density(
+def _marginal_mixture(
     grid: torch.Tensor, data: torch.Tensor, schedule: NoiseSchedule, t: int | torch.Tensor
-) -> torch.Tensor:
-    """q_t(x) = sum_i w_i N(x; sqrt(alpha_bar_t) x_i, 1 - alpha_bar_t) for the empirical data distribution.
-
-    Home chapter: An example diffusion. The mixture runs over the distinct data points (not over sampled
-    particles). ``t`` is an int in [1, T] (returns (M,)) or a 1-D integer tensor of times (returns (len(t), M)).
-    At t = 0 q_0 is a sum of point masses with no density, so t = 0 is refused.
-    """
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Means (..., K), variance (..., 1) and weights (K,) of q_t as a mixture over the distinct data points."""
     check_tensor("grid", grid, min_ndim=1, max_ndim=1)
     check_schedule(schedule, "grid", grid)
     check_same_device("data", data, "grid", grid)
@@ -102,6 +97,43 @@ def marginal_density(
     else:
         if t == 0:
             raise ValueError("t must lie in [1, T]: q_0 is a sum of point masses and has no density")
-        alpha_bar = schedule.alpha_bars[t].to(grid.dtype)
-    means = alpha_bar.sqrt() * points.to(grid.dtype)
-    return mixture_density(grid, means, 1.0 - alpha_bar, weights.to(grid.dtype))
+        alpha_bar = schedule.alpha_bars[t].to(grid.dtype)[None]
+    return alpha_bar.sqrt() * points.to(grid.dtype), 1.0 - alpha_bar, weights.to(grid.dtype)
+
+
+def marginal_density(
+    grid: torch.Tensor, data: torch.Tensor, schedule: NoiseSchedule, t: int | torch.Tensor
+) -> torch.Tensor:
+    """q_t(x) = sum_i w_i N(x; sqrt(alpha_bar_t) x_i, 1 - alpha_bar_t) for the empirical data distribution.
+
+    Home chapter: An example diffusion. The mixture runs over the distinct data points (not over sampled
+    particles). ``t`` is an int in [1, T] (returns (M,)) or a 1-D integer tensor of times (returns (len(t), M)).
+    At t = 0 q_0 is a sum of point masses with no density, so t = 0 is refused.
+    """
+    means, variance, weights = _marginal_mixture(grid, data, schedule, t)
+    return mixture_density(grid, means, variance, weights)
+
+
+def marginal_modes(
+    grid: torch.Tensor, data: torch.Tensor, schedule: NoiseSchedule, t: int | torch.Tensor
+) -> torch.Tensor:
+    """Where q_t has a mode: True at grid[j] when q_t' turns from + to - on [grid[j], grid[j+1]] (chapter: An example diffusion).
+
+    Same arguments and output shape as :func:`marginal_density`; ``marginal_modes(...).sum(-1)`` counts the modes
+    inside the grid. The sign of q_t'(x) = sum_i w_i N(x; m_i, v) (m_i - x) / v is evaluated with the largest
+    component factored out, as in log-sum-exp, so it stays right where the densities themselves underflow.
+    """
+    means, variance, weights = _marginal_mixture(grid, data, schedule, t)
+    batch = means.shape[:-1]
+    flat_means, flat_var = means.reshape(-1, means.shape[-1]), variance.reshape(-1, 1)
+    step = max(1, _BLOCK_ELEMENTS // max(1, grid.numel() * means.shape[-1]))
+    masks = []
+    for k in range(0, flat_means.shape[0], step):
+        offset = grid - flat_means[k : k + step, :, None]  # x - m_i, (B, K, M)
+        log_n = torch.log(weights)[:, None] - offset**2 / (2 * flat_var[k : k + step, :, None])
+        scaled = (log_n - log_n.amax(dim=1, keepdim=True)).exp()  # the largest component is 1
+        rising = (scaled * -offset).sum(dim=1) > 0  # sign of q_t'(x)
+        mask = torch.zeros_like(rising)
+        mask[:, :-1] = rising[:, :-1] & ~rising[:, 1:]
+        masks.append(mask)
+    return torch.cat(masks).reshape(*batch, grid.numel())

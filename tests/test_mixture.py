@@ -113,3 +113,38 @@ def test_bad_input_raises_named_errors(call, error, words):
     with pytest.raises(error) as info:
         call()
     assert words in str(info.value)
+
+
+def test_marginal_modes_two_equal_bumps_merge_at_two_sd():
+    """Two equal Gaussians at +-m with sd s have one mode iff 2m <= 2s; the count flips exactly there."""
+    data = torch.tensor([-1.0, 1.0], dtype=torch.float64)
+    schedule = du.NoiseSchedule.constant(400, 0.01, dtype=torch.float64)
+    grid = torch.linspace(-3, 3, 6001, dtype=torch.float64)
+    times = torch.arange(1, 401)
+    counts = du.marginal_modes(grid, data, schedule, times).sum(-1)
+    ab = schedule.alpha_bars[times]
+    merged = ab.sqrt() < (1 - ab).sqrt()  # means 2 sqrt(ab) apart, closer than two sds
+    torch.testing.assert_close(counts, torch.where(merged, 1, 2))
+    assert counts[0] == 2 and counts[-1] == 1
+
+
+def test_marginal_modes_locations_and_shapes():
+    data = du.toy_dataset("cpu")
+    schedule = du.NoiseSchedule.constant(200, 0.04)
+    grid = torch.linspace(-16, 16, 3201)
+    one = du.marginal_modes(grid, data, schedule, 1)
+    assert one.shape == (3201,) and one.sum() == 4
+    # at t = 1 each mode sits at a scaled data point, to within a grid step
+    found = grid[one]
+    torch.testing.assert_close(found, schedule.alpha_bars[1].sqrt() * data, atol=0.011, rtol=0)
+    many = du.marginal_modes(grid, data, schedule, torch.arange(1, 201))
+    assert many.shape == (200, 3201) and not many[:, -1].any()
+    counts = many.sum(-1)
+    assert (counts.diff() <= 0).all() and counts[-1] == 1
+    # the same answer as counting the local maxima of the density, where that density is well resolved (float64)
+    s64, g64 = schedule.to(dtype=torch.float64), grid.double()
+    density = du.marginal_density(g64, data.double(), s64, 30)
+    peaks = (density[1:-1] > density[:-2]) & (density[1:-1] > density[2:])
+    assert du.marginal_modes(g64, data.double(), s64, 30).sum() == peaks.sum() == 4
+    with pytest.raises(ValueError, match="q_0 is a sum of point masses"):
+        du.marginal_modes(grid, data, schedule, 0)
