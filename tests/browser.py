@@ -149,6 +149,8 @@ class Page:
         self.requests: list[str] = []
         self.failed: list[str] = []
         self.loaded = False
+        self.urls: dict[str, str] = {}  # request id -> URL
+        self.received: dict[str, int] = {}  # URL -> bytes received over the network (body and headers)
         for domain in ("Page", "Runtime", "Log", "Network"):
             self.send(f"{domain}.enable")
 
@@ -163,6 +165,10 @@ class Page:
             self.errors.append("log: " + params["entry"]["text"] + " " + params["entry"].get("url", ""))
         elif method == "Network.requestWillBeSent":
             self.requests.append(params["request"]["url"])
+            self.urls[params["requestId"]] = params["request"]["url"]
+        elif method == "Network.loadingFinished":
+            url = self.urls.get(params["requestId"], params["requestId"])
+            self.received[url] = self.received.get(url, 0) + int(params.get("encodedDataLength", 0))
         elif method == "Network.responseReceived" and params["response"]["status"] >= 400:
             self.failed.append(f'{params["response"]["status"]} {params["response"]["url"]}')
         elif method == "Network.loadingFailed" and not params.get("canceled"):
@@ -194,6 +200,33 @@ class Page:
                     pass
         finally:
             self.ws.settimeout(60)
+
+    @property
+    def weight(self) -> int:
+        """Bytes this tab has received over the network so far (every response, as transferred)."""
+        return sum(self.received.values())
+
+    def emulate(self, width: int, height: int, *, mobile: bool = False, scale: float = 1, dark: bool | None = None
+                ) -> None:
+        """Size the viewport (``mobile``: a phone's viewport, meta viewport and touch) and, if ``dark`` is given,
+        the reader's colour-scheme preference; applies to the next ``goto``."""
+        self.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=scale,
+                  mobile=mobile)
+        self.send("Emulation.setTouchEmulationEnabled", enabled=mobile)
+        if dark is not None:
+            self.send("Emulation.setEmulatedMedia", features=[
+                {"name": "prefers-color-scheme", "value": "dark" if dark else "light"}])
+
+    def click(self, x: float, y: float) -> None:
+        """A real mouse click (press and release) at page coordinates in the viewport."""
+        for kind in ("mousePressed", "mouseReleased"):
+            self.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+
+    def tap(self, x: float, y: float) -> None:
+        """A finger's tap at viewport coordinates: touch start and end (the page then gets the click a phone makes
+        of them; needs ``emulate(..., mobile=True)``)."""
+        self.send("Input.dispatchTouchEvent", type="touchStart", touchPoints=[{"x": x, "y": y}])
+        self.send("Input.dispatchTouchEvent", type="touchEnd", touchPoints=[])
 
     def goto(self, url: str, timeout: float = 30) -> None:
         """Navigate and wait for the load event."""

@@ -1,8 +1,13 @@
 """The built website in a real browser: every page of _build/html opened in headless Chromium.
 
-`tools/test.sh` builds the site first and sets BOOK_SITE_TEST=required, so there a missing site or a missing
-Chromium fails; a bare `pytest tests` without a built site skips this module. Screenshots of every page go to
-_build/screenshots/.
+Every page is opened three times: over HTTP at desktop width (1366x900: the content checks, the page's weight with
+the cache off, equations, the menu button collapsing the sidebar), over HTTP on a phone (390x844 with mobile
+emulation: nothing scrolls sideways, the visible menu button opens the chapter list, progress bars keep bar and
+text), and from disk (file://) with a dark colour-scheme preference (no errors, math typeset, dark theme followed,
+text contrast; contrast of the browser-drawn figures' lines is printed). `tools/test.sh` builds the site first and
+sets BOOK_SITE_TEST=required, so there a missing site or a missing Chromium fails; a bare `pytest tests` without a
+built site skips this module. Screenshots of every page at both widths (and dark ones of the chapters) go to
+_build/screenshots/ beside the site's html/ folder (file names end in -390, -1366, -1366-dark).
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -20,7 +27,9 @@ import diffusion_utils as du
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("BOOK_SITE_DIR", ROOT / "_build" / "html")).resolve()  # another edition: BOOK_SITE_DIR=...
-SHOTS = ROOT / "_build" / "screenshots"
+SHOTS = SITE.parent / "screenshots"  # _build/screenshots for _build/html
+PHONE, DESKTOP = (390, 844), (1366, 900)
+MAX_PAGE_BYTES = 5_000_000
 REQUIRED = os.environ.get("BOOK_SITE_TEST") == "required"
 
 
@@ -107,6 +116,101 @@ MOVE = """
 """
 
 
+LAYOUT = """
+(() => {
+  const W = document.documentElement.clientWidth;
+  const column = document.querySelector("article.bd-article");
+  const scrolls = (el, axis) => {
+    const style = getComputedStyle(el);
+    return axis === "y" ? ["auto", "scroll"].includes(style.overflowY) && el.scrollHeight > el.clientHeight
+                        : ["auto", "scroll"].includes(style.overflowX) && el.scrollWidth > el.clientWidth;
+  };
+  const equations = Array.from(document.querySelectorAll('mjx-container[display="true"]')).map((m) => {
+    const box = m.closest("div.math") || m.parentElement, r = m.getBoundingClientRect();
+    const tex = (box.querySelector("mjx-assistive-mml, math") || box).textContent.slice(0, 60);
+    return {vertical: scrolls(m, "y") || scrolls(box, "y"), horizontal: scrolls(m, "x") || scrolls(box, "x"),
+            width: Math.round(m.scrollWidth), box: Math.round(m.clientWidth), right: Math.round(r.right),
+            section: (m.closest("section[id]") || {}).id || "", tex};
+  });
+  const progress = Array.from(document.querySelectorAll(".static-widget")).map((w) => {
+    const bar = w.querySelector("progress"), r = w.getBoundingClientRect();
+    return {bar: bar ? Math.round(bar.getBoundingClientRect().width) : 0, value: bar ? bar.value : null,
+            text: w.textContent.trim(), right: Math.round(r.right), height: Math.round(r.height)};
+  });
+  return {width: W, scrollWidth: document.documentElement.scrollWidth, equations, progress,
+          column: column ? Math.round(column.getBoundingClientRect().width) : 0};
+})()
+"""
+
+VISIBLE_TOGGLE = """
+(() => {
+  const b = Array.from(document.querySelectorAll(".primary-toggle"))
+    .find((e) => e.getBoundingClientRect().width > 0 && getComputedStyle(e).visibility !== "hidden");
+  if (!b) return null;
+  b.scrollIntoView({block: "nearest"});
+  const r = b.getBoundingClientRect();
+  return {x: r.x + r.width / 2, y: r.y + r.height / 2, first: b === document.querySelector(".primary-toggle")};
+})()
+"""
+
+# The chapter list a reader sees: the open sidebar dialog (narrow screens) or the sidebar itself.
+CHAPTER_LIST = """
+(() => {
+  const dialog = document.getElementById("pst-primary-sidebar-modal");
+  const sidebar = document.getElementById("pst-primary-sidebar");
+  const shown = (el) => {
+    const r = el.getBoundingClientRect(), style = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && r.right > 0 && r.left < innerWidth && style.visibility !== "hidden"
+      && +style.opacity > 0.5;
+  };
+  const links = (root) => Array.from(root.querySelectorAll("nav a.reference.internal")).filter(shown)
+    .map((a) => a.textContent.trim());
+  const article = document.querySelector(".bd-article-container");
+  return {dialogOpen: !!(dialog && dialog.open), dialogShown: !!(dialog && dialog.open && shown(dialog)),
+          dialogLinks: dialog && dialog.open ? links(dialog) : [],
+          sidebarHidden: !!(sidebar && sidebar.classList.contains("pst-sidebar-hidden")),
+          sidebarShown: !!(sidebar && shown(sidebar)), sidebarLinks: sidebar ? links(sidebar) : [],
+          article: article ? Math.round(article.getBoundingClientRect().width) : 0};
+})()
+"""
+
+# Dark mode: the theme followed, text contrast of the page chrome, and the browser-drawn figures' line contrast.
+DARK = """
+(() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const background = (el) => {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length >= 3 && (c.length < 4 || c[3] > 0.5)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const text = (sel) => {
+    const el = document.querySelector(sel);
+    return el ? +ratio(rgb(getComputedStyle(el).color).slice(0, 3), background(el)).toFixed(2) : null;
+  };
+  const lines = [];
+  document.querySelectorAll(".kf-figure svg [stroke]").forEach((el) => {
+    const stroke = getComputedStyle(el).stroke;
+    if (!stroke || stroke === "none" || el.closest("defs")) return;
+    const bg = background(el.closest("svg"));
+    lines.push({stroke, ratio: +ratio(rgb(stroke).slice(0, 3), bg).toFixed(2)});
+  });
+  return {theme: document.documentElement.dataset.theme, mode: document.documentElement.dataset.mode,
+          body: text("article.bd-article p") || text("article.bd-article"), sidebar: text(".bd-sidebar-primary a"),
+          header: text(".bd-header-article"), lines};
+})()
+"""
+
+
+# Sphinx's search has listed its results (and fetched their snippets, where it can).
+SEARCH_DONE = ('typeof Search !== "undefined" && Search._pulse_status === -1'
+               ' && document.querySelectorAll("#search-results li").length > 0')
+
+
 def _open(page, url: str) -> dict:
     """Load a page, wait for MathJax and the widgets, and return the VISIT report."""
     page.goto(url)
@@ -117,9 +221,67 @@ def _open(page, url: str) -> dict:
     return report
 
 
+def _shot(page_path: str, suffix: str) -> Path:
+    return SHOTS / (page_path.replace("/", "__").replace(".html", "") + f"-{suffix}.png")
+
+
+def _toggle_and_read(page, tap: bool) -> dict:
+    """Press the visible menu button as a reader does (a tap on a phone, a click on a desktop); the chapter list."""
+    where = page.js(VISIBLE_TOGGLE)
+    if where is None:
+        return {"button": False}
+    (page.tap if tap else page.click)(where["x"], where["y"])
+    page.pump(0.1)
+    page.wait_for('document.getAnimations().every((a) => a.playState !== "running")', timeout=5)  # the slide
+    return {"button": True, "first": where["first"], **page.js(CHAPTER_LIST)}
+
+
+def _desktop(page, server, page_path: str) -> dict:
+    """Desktop width over HTTP, cache off: the content checks, weight, layout, screenshot, then the menu button."""
+    page.send("Network.setCacheDisabled", cacheDisabled=True)
+    page.emulate(*DESKTOP)
+    url = server.url + page_path + ("?q=diffusion" if page_path == "search.html" else "")
+    report = _open(page, url)
+    report["animations"] = page.js(SCRUB)
+    report["kernel_free"] = []
+    for index in range(page.js('document.querySelectorAll(".kf-figure").length')):
+        kind = page.js(f'JSON.parse(document.querySelectorAll(".kf-figure")[{index}].dataset.config).kind')
+        settings = MARGINAL_SETTINGS if kind == "marginal" else FIXED_FACTOR_SETTINGS
+        for s in settings:
+            report["kernel_free"].append(page.js(f"({MOVE})({index}, {json.dumps(s)})"))
+    if page_path == "search.html":
+        page.wait_for(SEARCH_DONE, timeout=30)
+        report["search"] = page.js('Array.from(document.querySelectorAll("#search-results li"))'
+                                   '.map((li) => !!li.querySelector("p.context"))')
+    page.pump(0.5)  # late errors (asynchronous scripts), fonts
+    report["layout"] = page.js(LAYOUT)
+    report["weight"] = page.weight
+    report["heaviest"] = sorted(page.received.items(), key=lambda kv: -kv[1])[:3]
+    page.screenshot(_shot(page_path, str(DESKTOP[0])))
+    before = page.js(CHAPTER_LIST)
+    collapsed = _toggle_and_read(page, tap=False)
+    expanded = _toggle_and_read(page, tap=False)
+    report["menu"] = {"before": before, "collapsed": collapsed, "expanded": expanded}
+    report.update(errors=page.errors, failed=page.failed, requests=page.requests)
+    return report
+
+
+def _phone(page, server, page_path: str) -> dict:
+    """Phone width over HTTP (mobile emulation, touch): layout, screenshot, then a tap on the menu button."""
+    page.emulate(*PHONE, mobile=True)
+    report = _open(page, server.url + page_path)
+    page.pump(0.3)
+    report["layout"] = page.js(LAYOUT)
+    page.screenshot(_shot(page_path, str(PHONE[0])))
+    report["menu"] = _toggle_and_read(page, tap=True)
+    page.pump(0.2)
+    report.update(errors=page.errors, failed=page.failed)
+    return report
+
+
 @pytest.fixture(scope="module")
 def visits():
-    """Open every page over HTTP and from disk; return per-page reports and the requests the browser made."""
+    """Open every page at desktop and phone width over HTTP and from disk in dark mode; return the reports."""
     pages = _pages()
     if not pages:
         if REQUIRED:
@@ -133,44 +295,54 @@ def visits():
     server = SiteServer(SITE)
     browser = Chromium(binary)
     reports: dict[str, dict] = {}
+    seconds = {"desktop": 0.0, "phone": 0.0, "disk": 0.0}
     try:
         for page_path in pages:
+            start = time.monotonic()
             page = browser.page()
             try:
-                report = _open(page, server.url + page_path)
-                report["animations"] = page.js(SCRUB)
-                report["kernel_free"] = []
-                for index in range(page.js('document.querySelectorAll(".kf-figure").length')):
-                    kind = page.js(f'JSON.parse(document.querySelectorAll(".kf-figure")[{index}].dataset.config).kind')
-                    settings = MARGINAL_SETTINGS if kind == "marginal" else FIXED_FACTOR_SETTINGS
-                    for s in settings:
-                        report["kernel_free"].append(page.js(f"({MOVE})({index}, {json.dumps(s)})"))
-                page.pump(0.5)  # late errors (asynchronous scripts)
-                page.screenshot(SHOTS / page_path.replace("/", "__").replace(".html", ".png"))
-                report.update(errors=page.errors, failed=page.failed, requests=page.requests)
-                reports[page_path] = report
+                reports[page_path] = _desktop(page, server, page_path)
             finally:
                 page.close()
-        # The same pages opened from disk, as a reader who double-clicks index.html does.
-        for page_path in pages:
+            seconds["desktop"] += time.monotonic() - start
+            start = time.monotonic()
             page = browser.page()
             try:
-                report = _open(page, (SITE / page_path).as_uri())
+                reports[page_path]["phone"] = _phone(page, server, page_path)
+            finally:
+                page.close()
+            seconds["phone"] += time.monotonic() - start
+        # The same pages opened from disk, as a reader who double-clicks index.html does, on a dark system setting.
+        for page_path in pages:
+            start = time.monotonic()
+            page = browser.page()
+            try:
+                page.emulate(*DESKTOP, dark=True)
+                report = _open(page, (SITE / page_path).as_uri() + ("?q=diffusion" if page_path == "search.html" else ""))
+                if page_path == "search.html":
+                    page.wait_for(SEARCH_DONE, timeout=30)
                 page.pump(0.3)
+                dark = page.js(DARK)
+                if page_path.startswith(("book/forward/", "book/reverse/")):
+                    page.screenshot(_shot(page_path, f"{DESKTOP[0]}-dark"))
                 reports[page_path]["from_disk"] = {
                     "typeset": report.get("typeset", 0), "math": report["math"], "errors": page.errors,
-                    "failed": page.failed, "requests": [u for u in page.requests if is_external(u, server.url)]}
+                    "failed": page.failed, "requests": [u for u in page.requests if is_external(u, server.url)],
+                    "dark": dark, "search_note": page.js('!!document.querySelector(".file-search-note")')}
             finally:
                 page.close()
+            seconds["disk"] += time.monotonic() - start
     finally:
         netlog = browser.close()
         server.close()
+    print("\nsite visits, seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items()))
     return {"pages": reports, "netlog": netlog_requests(netlog), "site": server.url}
 
 
 def test_every_page_loads_without_errors(visits):
-    problems = {p: r["errors"] + r["failed"] + r["error_outputs"] for p, r in visits["pages"].items()
-                if r["errors"] or r["failed"] or r["error_outputs"]}
+    problems = {p: r["errors"] + r["failed"] + r["error_outputs"] + r["phone"]["errors"] + r["phone"]["failed"]
+                for p, r in visits["pages"].items()
+                if r["errors"] or r["failed"] or r["error_outputs"] or r["phone"]["errors"] or r["phone"]["failed"]}
     assert not problems, json.dumps(problems, indent=1)
     assert set(_chapter_pages()) <= set(visits["pages"]) and len(_chapter_pages()) >= 8
 
@@ -207,11 +379,102 @@ def test_math_is_typeset_by_the_local_mathjax(visits):
         assert all(src.startswith(visits["site"]) for src in r["mathjax_src"]), (page, r["mathjax_src"])
 
 
-def test_embedded_widgets_render(visits):
-    """Widget outputs (the training progress bars) render from their embedded state: no blank cells."""
-    with_widgets = {p: r for p, r in visits["pages"].items() if r["widget_views"]}
-    assert with_widgets, "expected the training chapters' progress bars as embedded widgets"
-    assert all(r["widgets_rendered"] for r in with_widgets.values()), with_widgets.keys()
+def test_progress_bars_are_static_and_keep_bar_and_text(visits):
+    """Finished training progress bars (tqdm widgets) are drawn as static HTML (tools/offline_assets.py): bar and
+    counts visible at both widths, inside the column on a phone. A widget view the site cannot draw statically
+    still renders from its embedded state (then, and only then, the page loads the widget manager)."""
+    with_bars = {p: r for p, r in visits["pages"].items() if r["layout"]["progress"]}
+    assert {"book/reverse/training.html", "book/reverse/sampling.html"} <= set(with_bars), sorted(with_bars)
+    for page, r in with_bars.items():
+        for width, layout in ((DESKTOP[0], r["layout"]), (PHONE[0], r["phone"]["layout"])):
+            for bar in layout["progress"]:
+                assert bar["bar"] >= 100 and bar["value"] == 1, (page, width, bar)
+                assert "100%" in bar["text"] and "/" in bar["text"], (page, width, bar)
+                assert bar["right"] <= width, (page, width, bar)
+    for page, r in visits["pages"].items():
+        manager = any("widgets/embed-amd.js" in u for u in r["requests"])
+        assert manager == bool(r["widget_views"]), (page, "widget manager loaded without a widget to draw"
+                                                    if manager else "widget views without the manager")
+        assert r["widgets_rendered"], page
+
+
+def test_page_weight(visits):
+    """Every page, with everything it loads (cache off), stays under 5 MB."""
+    print("\npage weights (bytes received, cache off; the three largest files):")
+    for page, r in sorted(visits["pages"].items(), key=lambda kv: -kv[1]["weight"]):
+        heaviest = ", ".join(f"{u.rsplit('/', 1)[-1].split('?')[0]} {n / 1e6:.2f}" for u, n in r["heaviest"])
+        print(f"  {r['weight'] / 1e6:5.2f} MB  {page}  ({heaviest})")
+    heavy = {p: r["weight"] for p, r in visits["pages"].items() if r["weight"] >= MAX_PAGE_BYTES}
+    assert not heavy, heavy
+    assert all(r["weight"] > 10_000 for r in visits["pages"].values()), "weights not measured"
+
+
+def test_no_page_scrolls_sideways_on_a_phone(visits):
+    """At 390 px nothing widens the page (the layout viewport grows with a page that overflows, so compare the
+    document's scrollWidth with 390); a display equation wider than the phone scrolls inside its own box."""
+    wide = {p: r["phone"]["layout"]["scrollWidth"] for p, r in visits["pages"].items()
+            if r["phone"]["layout"]["scrollWidth"] > PHONE[0]}
+    assert not wide, wide
+    for page, r in visits["pages"].items():
+        for eq in r["phone"]["layout"]["equations"]:
+            assert eq["right"] <= PHONE[0] and (eq["width"] <= eq["box"] + 1 or eq["horizontal"]), (page, eq)
+
+
+def test_no_spurious_equation_scrollbars(visits):
+    """No display equation shows a vertical scrollbar (at either width), and at desktop width none is wider than
+    the text column."""
+    for page, r in visits["pages"].items():
+        for width, layout in ((DESKTOP[0], r["layout"]), (PHONE[0], r["phone"]["layout"])):
+            tall = [eq for eq in layout["equations"] if eq["vertical"]]
+            assert not tall, (page, width, tall[:3])
+        wide = [eq for eq in r["layout"]["equations"] if eq["horizontal"] or eq["width"] > eq["box"] + 1]
+        assert not wide, (page, "wider than the text column at 1366 px", wide)
+
+
+def test_menu_button_opens_the_chapter_list_on_a_phone(visits):
+    """A tap on the visible menu button (not the hidden one the theme binds, pydata-sphinx-theme#2451) opens the
+    sidebar dialog with the chapter links."""
+    chapters = len(_chapter_pages())
+    for page, r in visits["pages"].items():
+        menu = r["phone"]["menu"]
+        assert menu["button"] and not menu["first"], (page, "no visible menu button", menu)
+        assert menu["dialogShown"], (page, "the chapter list did not open", menu)
+        assert len(menu["dialogLinks"]) >= chapters, (page, menu["dialogLinks"])
+
+
+def test_menu_button_collapses_the_sidebar_on_a_desktop(visits):
+    """At 1366 px the visible menu button hides the chapter list and the text column widens; a second click brings
+    both back."""
+    for page, r in visits["pages"].items():
+        before, collapsed, expanded = r["menu"]["before"], r["menu"]["collapsed"], r["menu"]["expanded"]
+        assert before["sidebarShown"] and len(before["sidebarLinks"]) >= len(_chapter_pages()), (page, before)
+        assert collapsed["button"] and collapsed["sidebarHidden"] and not collapsed["sidebarShown"], (page, collapsed)
+        assert not collapsed["dialogOpen"], (page, "a dialog opened on a desktop", collapsed)
+        assert collapsed["article"] > before["article"] + 100, (page, before["article"], collapsed["article"])
+        assert expanded["sidebarShown"] and expanded["article"] < collapsed["article"] - 100, (page, expanded)
+
+
+def test_dark_mode_follows_the_reader(visits):
+    """With a dark colour-scheme preference every page turns dark on a first visit (no console error: checked from
+    disk, where the same pages load without errors), and text keeps a contrast of at least 4.5:1. The contrast of
+    the browser-drawn figures' lines is printed (the figures' own test holds them to 3:1)."""
+    print("\ndark mode, contrast (text on its background; figure lines on the figure's background):")
+    for page, r in visits["pages"].items():
+        dark = r["from_disk"]["dark"]
+        assert dark["theme"] == "dark" and dark["mode"] == "auto", (page, dark)
+        for part in ("body", "sidebar", "header"):
+            assert dark[part] is None or dark[part] >= 4.5, (page, part, dark[part])
+        if dark["lines"]:
+            lines = sorted({(line["stroke"], line["ratio"]) for line in dark["lines"]}, key=lambda x: x[1])
+            print(f"  {page}: text {dark['body']}:1; lines " + ", ".join(f"{c} {q}:1" for c, q in lines))
+
+
+def test_search_works_served_and_says_what_it_needs_from_disk(visits):
+    """Served, search lists results with text snippets; from disk it lists results (without snippets, which the
+    browser cannot fetch there), logs no error and says that snippets need the site served."""
+    r = visits["pages"]["search.html"]
+    assert r["search"] and all(r["search"]), r["search"]
+    assert r["from_disk"]["search_note"] and not r["from_disk"]["errors"], r["from_disk"]
 
 
 def test_animation_twins_scrub(visits):
@@ -237,6 +500,9 @@ def test_launch_buttons_and_notebook_downloads(visits):
         assert any(h.endswith(notebook) for h in r["ipynb"]), (page, r["ipynb"])
         executed = json.loads((SITE / "_sources" / notebook).read_text())
         assert any(c.get("outputs") for c in executed["cells"] if c["cell_type"] == "code"), notebook
+        # plain Markdown (tools/plain_notebooks.py): no MyST directive or role left for Jupyter or Colab to show raw
+        text = "\n".join("".join(c["source"]) for c in executed["cells"] if c["cell_type"] == "markdown")
+        assert not re.search(r"^\s*(`{3,}|:{3,})\s*\{|\{[\w:-]+\}`", text, re.MULTILINE), notebook
 
 
 def _schedule(kind: str, T: int, beta: float) -> du.NoiseSchedule:
