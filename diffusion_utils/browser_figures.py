@@ -18,13 +18,27 @@ from IPython.display import HTML
 
 from ._validate import check_int, check_positive, check_tensor
 from .mixture import empirical_distribution
-from .plotting import PALETTE
+from .plotting import PALETTE, PALETTE_DARK
 
-__all__ = ["fixed_factor_html", "marginal_html"]
+__all__ = ["BETA_VALUES", "SLIDER_RANGES", "fixed_factor_html", "marginal_html"]
 
 SCHEDULES = ("linear", "cosine", "constant")
 # (low, high, step) of the sliders; the live ipywidgets explorer of the fixed-factor chain uses the same ranges.
-SLIDER_RANGES = {"a": (0.5, 0.995, 0.005), "b": (0.05, 1.5, 0.05), "beta": (1e-4, 0.5, 0.02)}
+SLIDER_RANGES = {"a": (0.5, 0.995, 0.005), "b": (0.05, 1.5, 0.05)}
+# The values a beta slider stops at (log-spaced, 1-1.2-1.5-2-2.5-3-4-5-6-8 per decade), written as decimals so that
+# 0.04 is the float 0.04 and not 10**-1.4: every value a chapter names (0.01, 0.02, 0.04, 0.15, 0.5) is one of them.
+# The kernel-free figure and the live explorer share them; a value passed in that is not listed is added.
+BETA_VALUES = tuple(
+    float(f"{m}e{e}") for e in range(-4, 0) for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8) if float(f"{m}e{e}") <= 0.5
+)
+# Colours of the figures on a light and on a dark page (the site's dark mode, JupyterLab's dark theme). Every line
+# and text colour has a contrast of at least 3:1 against its background (tests/test_browser_figures.py measures it).
+THEMES = {
+    "light": {"bg": "#ffffff", "fg": "#222832", "axis": "#5c636e", "grey": "#767676",
+              "blue": PALETTE["blue"], "vermillion": PALETTE["vermillion"]},
+    "dark": {"bg": "#121212", "fg": "#e6e6e6", "axis": "#a0a7b0", "grey": "#9e9e9e",
+             "blue": PALETTE_DARK["blue"], "vermillion": PALETTE_DARK["vermillion"]},
+}
 _ids = itertools.count()
 
 
@@ -54,11 +68,18 @@ def _slider(name: str, label: str, value: object, **extra) -> dict:
     return {"name": name, "label": label, "min": low, "max": high, "step": step, "value": value, **extra}
 
 
+def beta_values(value: float, low: float = BETA_VALUES[0], high: float = BETA_VALUES[-1]) -> list[float]:
+    """The listed beta values in [low, high], with ``value`` added if it is not one of them (exactly as passed)."""
+    value = check_positive("beta", value)
+    if not low <= value <= high:
+        raise ValueError(f"beta must lie in [{low:g}, {high:g}] (the slider's range), got {value}")
+    return sorted({v for v in BETA_VALUES if low <= v <= high} | {value})
+
+
 def _figure(kind: str, config: dict, alt: str) -> HTML:
     """The HTML of one figure: container with its JSON config, then the script that mounts it."""
     fig_id = f"kf-{kind}-{next(_ids)}"
-    colors = {"blue": PALETTE["blue"], "vermillion": PALETTE["vermillion"], "grey": "#808080"}
-    config = {"kind": kind, "colors": colors, **config}
+    config = {"kind": kind, "colors": THEMES, **config}
     return HTML(
         f'<div class="kf-figure" id="{fig_id}" role="figure" aria-label="{html.escape(alt)}" '
         f"data-config='{html.escape(json.dumps(config), quote=True)}'></div>\n"
@@ -86,7 +107,9 @@ def marginal_html(
     t = check_int("t", t, low=0, high=T)
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
-    beta_slider = _slider("beta", "β", beta, log=True, visible_if={"schedule": "constant"})
+    values = beta_values(beta)
+    beta_slider = {"name": "beta", "label": "β", "min": values[0], "max": values[-1], "values": values,
+                   "value": float(beta), "log": True, "visible_if": {"schedule": "constant"}}
     ymax = check_positive("ymax", ymax)
     points, weights = empirical_distribution(data.detach().to("cpu", torch.float64))
     controls = [

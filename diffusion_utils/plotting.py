@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 import os
 import re
 from collections.abc import Sequence
@@ -23,6 +25,7 @@ from .schedules import NoiseSchedule
 
 __all__ = [
     "PALETTE",
+    "PALETTE_DARK",
     "FixedFactorArtists",
     "ForwardHistogram",
     "HistogramArtists",
@@ -39,8 +42,13 @@ __all__ = [
     "update_histogram",
 ]
 
-# Okabe-Ito colours: distinguishable with every common colour-vision deficiency.
-PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00", "purple": "#CC79A7"}
+# Okabe-Ito colours (distinguishable with every common colour-vision deficiency), with orange and purple darkened so
+# that every line has a contrast of at least 3:1 on white (the figures' background, in the site's dark mode too) and on
+# a dark page (#121212): Okabe-Ito's own orange #E69F00 is 2.25:1 on white, its purple #CC79A7 3.06:1.
+PALETTE = {"blue": "#0072B2", "orange": "#B57800", "green": "#009E73", "vermillion": "#D55E00", "purple": "#B9669A"}
+# For drawing on a dark background (the kernel-free figures in dark mode): Okabe-Ito's sky blue replaces the blue,
+# which is only 3.6:1 on #121212 and less over the light band it sits on.
+PALETTE_DARK = {**PALETTE, "blue": "#56B4E9"}
 
 
 def to_numpy(x: torch.Tensor) -> np.ndarray:
@@ -117,6 +125,10 @@ class ForwardHistogram:
         density = None if t == 0 else to_numpy(marginal_density(self.grid, self.data, self.schedule, t))
         return self.particles[t], density
 
+    def title(self, t: int) -> str:
+        """The frame's title: at t = 0 the particles are the data themselves."""
+        return f"t = {t}: the data themselves (point masses)" if t == 0 else f"t = {t}"
+
 
 @dataclass(frozen=True)
 class ReverseHistogram:
@@ -147,6 +159,10 @@ class ReverseHistogram:
         density = marginal_density(self.scaler.encode(self.grid), self.data, self.schedule, t) / self.scaler.scale
         return self.particles[t], to_numpy(density)
 
+    def title(self, t: int) -> str:
+        """The frame's title: at t = 0 the particles are the generated samples, not the data."""
+        return f"t = {t}: the generated samples" if t == 0 else f"t = {t}"
+
 
 class HistogramArtists(NamedTuple):
     """The artists a histogram frame updates in place (chapter: An example diffusion)."""
@@ -157,44 +173,75 @@ class HistogramArtists(NamedTuple):
     curve: plt.Line2D
     title: object
     edges: np.ndarray
+    autoscale: bool = False  # True: each update sets the y-axis to fit the bars and the curve
+
+
+# Font sizes (points) of the histogram frames: drawn 6 inches wide, a frame stays legible when a phone shows it
+# 340 px wide (14 pt ticks become 11 px) and is large on a projector.
+FRAME_FONTS = {"ticks": 14, "labels": 15, "title": 15, "legend": 13}
+# Axis tops in steps (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten): an autoscaled axis moves in jumps.
+_NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+
+
+def nice_ceil(value: float) -> float:
+    """The smallest 1-1.2-1.5-2-2.5-3-4-5-6-8 times a power of ten that is >= value (> 0)."""
+    if not value > 0 or not np.isfinite(value):
+        raise ValueError(f"value must be a positive finite number, got {value}")
+    magnitude = 10.0 ** np.floor(np.log10(value))
+    return float(next(round(m * magnitude, 12) for m in _NICE if m * magnitude >= value * (1 - 1e-12)))
 
 
 def histogram_figure(
     grid: torch.Tensor,
     edges: np.ndarray | torch.Tensor | Sequence[float],
     *,
-    ylim: float = 0.6,
-    figsize: tuple[float, float] = (7, 4),
+    ylim: float | None = 0.6,
+    figsize: tuple[float, float] = (6.0, 4.2),
 ) -> HistogramArtists:
-    """An empty histogram-vs-density figure whose artists :func:`update_histogram` fills (chapter: An example diffusion)."""
+    """An empty histogram-vs-density figure whose artists :func:`update_histogram` fills (chapter: An example diffusion).
+
+    ``ylim=None`` scales the y-axis to each frame (the reverse chain: a flat bell at t = T, sharp peaks at t = 0).
+    """
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     edges = to_numpy(edges).astype(float) if isinstance(edges, torch.Tensor) else np.asarray(edges, dtype=float)
     bars = ax.stairs(np.zeros(len(edges) - 1), edges, fill=True, color=PALETTE["blue"], alpha=0.45, label="histogram of particles")
     xs = to_numpy(grid)
-    (curve,) = ax.plot(xs, np.zeros_like(xs), color=PALETTE["vermillion"], lw=2, label="exact $q_t(x)$")
+    (curve,) = ax.plot(xs, np.zeros_like(xs), color=PALETTE["vermillion"], lw=2.5, label="exact $q_t(x)$")
     ax.set_xlim(edges[0], edges[-1])
-    ax.set_ylim(0, ylim)
-    ax.set_xlabel("$x$")
-    ax.set_ylabel("density")
-    ax.legend(loc="upper right")
-    title = ax.set_title(" ")
+    # An autoscaled axis is laid out with wide tick labels (0.000 ... 0.012), so that no later scale runs out of it.
+    ax.set_ylim(0, 0.012 if ylim is None else ylim)
+    ax.set_xlabel("$x$", fontsize=FRAME_FONTS["labels"])
+    ax.set_ylabel("density", fontsize=FRAME_FONTS["labels"])
+    ax.tick_params(labelsize=FRAME_FONTS["ticks"])
+    # Below the axes, not over the bars: the data's peaks reach every corner of the axes at some t.
+    fig.legend(handles=[bars, curve], loc="outside lower center", ncol=2, frameon=False, fontsize=FRAME_FONTS["legend"])
+    title = ax.set_title(" ", loc="left", fontsize=FRAME_FONTS["title"])
     # The axes never move, so lay the figure out once instead of on every slider update (about 40 % of a redraw).
     fig.canvas.draw()
     fig.set_layout_engine("none")
-    return HistogramArtists(fig, ax, bars, curve, title, edges)
+    if ylim is None:
+        ax.set_ylim(0, 0.6)
+    return HistogramArtists(fig, ax, bars, curve, title, edges, ylim is None)
 
 
-def update_histogram(artists: HistogramArtists, samples: np.ndarray, density: np.ndarray | None, t: int) -> None:
-    """Slider callback: new bar heights and density curve for time t, existing artists only (chapter: An example diffusion)."""
+def update_histogram(
+    artists: HistogramArtists, samples: np.ndarray, density: np.ndarray | None, t: int, *, title: str | None = None
+) -> None:
+    """Slider callback: new bar heights and density curve for time t, existing artists only (chapter: An example diffusion).
+
+    ``title`` defaults to "t = ..." (the movies' ``title(t)`` says what the particles are at t = 0).
+    """
     heights, _ = np.histogram(samples, bins=artists.edges, density=True)
     artists.bars.set_data(heights)
     if density is None:
         artists.curve.set_visible(False)
-        artists.title.set_text(f"t = {t}: the data themselves (point masses, no density)")
     else:
         artists.curve.set_ydata(density)
         artists.curve.set_visible(True)
-        artists.title.set_text(f"t = {t}")
+    artists.title.set_text(f"t = {t}" if title is None else title)
+    if artists.autoscale:
+        top = max(float(heights.max(initial=0.0)), float(np.max(density)) if density is not None else 0.0)
+        artists.ax.set_ylim(0, nice_ceil(1.08 * top) if top > 0 else 1.0)
 
 
 def histogram_animation(
@@ -204,7 +251,7 @@ def histogram_animation(
     times = [int(t) for t in times]
 
     def draw(i: int):
-        update_histogram(artists, *movie.frame(times[i]), times[i])
+        update_histogram(artists, *movie.frame(times[i]), times[i], title=movie.title(times[i]))
         return artists.bars, artists.curve, artists.title
 
     return FuncAnimation(artists.fig, draw, frames=len(times), interval=interval, blit=False)
@@ -218,18 +265,62 @@ _PLAYER_ICONS = {
 }
 
 
-def animation_html(anim: FuncAnimation, alt: str) -> str:
+# Scoped to the player's own class: the frame scales to the width of the page (never wider than drawn), buttons and
+# radio labels are 44 px touch targets and wrap onto a second row on a phone instead of running out of the box.
+_PLAYER_CSS = """<style>
+.animation.du-player{display:block;max-width:100%;text-align:center}
+.du-player img{display:block;max-width:100%;height:auto;margin:0 auto}
+.du-player .anim-controls{display:flex;flex-direction:column;align-items:center;max-width:100%}
+.du-player input[type=range].anim-slider{width:min(100%,40rem);height:44px;margin:0 auto}
+.du-player .anim-buttons{display:flex;flex-wrap:wrap;justify-content:center;gap:4px;margin:4px 0}
+.du-player .anim-buttons button{width:44px;height:44px;padding:0;font-size:16px;line-height:1}
+.du-player .anim-state{display:flex;flex-wrap:wrap;justify-content:center;align-items:center;gap:0 1rem}
+.du-player .anim-state input{width:20px;height:20px;margin:0 .375rem 0 0}
+.du-player .anim-state label{display:inline-flex;align-items:center;min-height:44px;margin:0}
+</style>
+"""
+
+
+def _quantize_png(data: bytes, colors: int) -> bytes:
+    """A PNG re-encoded with a palette of ``colors`` colours (a plot frame has few): about a quarter of the bytes."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        small = image.convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    small.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def animation_html(anim: FuncAnimation, alt: str, *, dpi: float = 120, colors: int | None = 128) -> str:
     """The animation as a self-contained HTML player (play, step, slider) with alt text on its frame (chapter: An example diffusion).
 
-    Unlike ``anim.to_jshtml()`` the player loads nothing from other hosts: its button icons are plain characters.
+    Unlike ``anim.to_jshtml()`` the player loads nothing from other hosts (its button icons are plain characters),
+    its slider has an accessible name, and it fits any width: the frame, drawn at ``dpi`` (120: a 6-inch figure is
+    720 px, sharp on a projector), shrinks with the page, and the controls wrap. ``colors`` re-encodes each frame
+    with a palette of that many colours (None keeps matplotlib's PNGs), which keeps the page light.
     """
     if not isinstance(alt, str) or not alt.strip():
         raise ValueError("alt must be a non-empty description of the animation")
-    player = anim.to_jshtml(default_mode="once")
+    if not (isinstance(dpi, (int, float)) and 10 <= dpi <= 600):
+        raise ValueError(f"dpi must be a number in [10, 600], got {dpi!r}")
+    if colors is not None:
+        colors = check_int("colors", colors, low=2, high=256)
+    with plt.rc_context({"savefig.dpi": dpi}):
+        player = anim.to_jshtml(default_mode="once")
+    if colors is not None:
+
+        def smaller(match: re.Match) -> str:
+            data = base64.b64decode(match.group(2).replace("\\\n", ""))
+            return f'{match.group(1)}"data:image/png;base64,{base64.b64encode(_quantize_png(data, colors)).decode()}"'
+
+        player = re.sub(r'(frames\[\d+\] = )"data:image/png;base64,([^"]*)"', smaller, player)
     player = re.sub(r"<link[^>]*font-awesome[^>]*>", "", player)
     for icon, text in _PLAYER_ICONS.items():
         player = player.replace(f'<i class="{icon}"></i>', f'<span aria-hidden="true">{text}</span>')
-    return player.replace("<img id=", f'<img alt="{html.escape(alt)}" id=', 1)
+    player = player.replace('<div class="animation">', '<div class="animation du-player">', 1)
+    player = player.replace('class="anim-slider"', 'class="anim-slider" aria-label="animation frame"', 1)
+    return _PLAYER_CSS + player.replace("<img id=", f'<img alt="{html.escape(alt)}" id=', 1)
 
 
 def save_gif(anim: FuncAnimation, path: str | os.PathLike, fps: int = 15) -> str:

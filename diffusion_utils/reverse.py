@@ -187,11 +187,14 @@ def ancestral_sample(
     *,
     variance: str = "posterior",
     trajectory: bool = False,
+    progress: bool | str = False,
 ) -> torch.Tensor:
     """Run the reverse chain from x_T down to x_0 with ``model``'s noise predictions (chapter: Ancestral sampling).
 
     ``xT`` is (N, d) noise on the device where sampling runs (the model and schedule must be there too).
     Returns x_0 (N, d), or with ``trajectory=True`` the time-major (T+1, N, d) path whose entry t is x_t.
+    ``progress`` shows a tqdm bar over the T steps (a string names it; off by default): a widget in a notebook, text
+    elsewhere, as training's.
     """
     check_tensor("xT", xT, min_ndim=2, max_ndim=2)
     check_schedule(schedule, "xT", xT)
@@ -199,6 +202,8 @@ def ancestral_sample(
     if variance not in VARIANCES:
         raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
     _check_generator(generator, xT)
+    if not isinstance(progress, (bool, str)):
+        raise TypeError(f"progress must be a bool or a label (str), got {type(progress).__name__}")
     was_training = getattr(model, "training", False)
     if was_training:
         model.eval()
@@ -206,13 +211,23 @@ def ancestral_sample(
     T = schedule.T
     path = torch.empty((T + 1, *xT.shape), dtype=xT.dtype, device=xT.device) if trajectory else None
     x = xT
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        label = progress if isinstance(progress, str) else "sampling"
+        bar = tqdm(total=T, desc=label, unit="step", mininterval=0.5)
     try:
         for t in range(T, 0, -1):
             if path is not None:
                 path[t] = x
             times = torch.full((xT.shape[0],), t, dtype=torch.long, device=xT.device)
             x = _step(x, model(x, times), t, coefs, generator, variance)
+            if bar is not None:
+                bar.update()
     finally:
+        if bar is not None:
+            bar.close()
         if was_training:
             model.train()
     if path is not None:

@@ -30,9 +30,22 @@ def test_marginal_html_embeds_the_data_and_the_script():
     controls = {c["name"]: c for c in cfg["controls"]}
     assert controls["t"]["value"] == 7 and controls["t"]["max"] == 200
     assert controls["schedule"]["value"] == "cosine" and controls["beta"]["value"] == 0.02
+    assert {0.01, 0.02, 0.04, 0.15, 0.5} <= set(controls["beta"]["values"]), "the advertised values are stops"
+    assert controls["beta"]["values"][0] == 1e-4 and controls["beta"]["values"][-1] == 0.5
+    assert set(cfg["colors"]) == {"light", "dark"}
     assert "window.KernelFree.mount" in snippet and "function alphaBars" in snippet
     assert 'role="figure"' in snippet and "aria-label=" in snippet
     assert "http" not in snippet.replace("http://www.w3.org/2000/svg", "")  # nothing fetched from anywhere
+
+
+def test_beta_values_are_exact_decimals():
+    """0.04 on the slider is the float 0.04 (the package's), not 10**-1.4; a value passed in is kept exactly."""
+    values = du.browser_figures.BETA_VALUES
+    assert 0.04 in values and 0.15 in values and 0.5 in values and 0.0398 not in values
+    assert list(values) == sorted(set(values)) and all(float(repr(v)) == v for v in values)
+    cfg = _config(du.marginal_html(DATA, beta=0.037).data)
+    beta = {c["name"]: c for c in cfg["controls"]}["beta"]
+    assert beta["value"] == 0.037 and 0.037 in beta["values"] and beta["values"] == sorted(beta["values"])
 
 
 def test_each_figure_gets_its_own_id():
@@ -86,6 +99,32 @@ def test_animation_html_is_offline_and_labelled():
     assert "font-awesome" not in player and "https://" not in player
     assert '<img alt="paths &quot;moving&quot;" id=' in player
     assert player.count('<span aria-hidden="true">') == 9 and 'title="Next frame"' in player
+    assert 'class="anim-slider" aria-label="animation frame"' in player, "the slider has an accessible name"
+    assert '<div class="animation du-player">' in player and ".du-player img{display:block;max-width:100%" in player
     with pytest.raises(ValueError, match="alt"):
         du.animation_html(anim, alt="  ")
+    with pytest.raises(ValueError, match="dpi"):
+        du.animation_html(anim, alt="x", dpi=0)
+    plt.close(fig)
+
+
+def test_animation_frames_are_drawn_at_the_dpi_and_palette_encoded():
+    import base64
+    import io
+
+    from PIL import Image
+
+    fig, ax = plt.subplots(figsize=(3, 2))
+    (line,) = ax.plot([0, 1], [0, 1])
+    anim = FuncAnimation(fig, lambda i: line.set_ydata([0, i]), frames=2)
+    sizes = {}
+    for colors in (None, 64):
+        player = du.animation_html(anim, alt="x", dpi=50, colors=colors)
+        frames = re.findall(r'"data:image/png;base64,([^"]*)"', player)
+        assert len(frames) == 2
+        with Image.open(io.BytesIO(base64.b64decode(frames[0].replace("\\\n", "")))) as image:
+            assert image.size == (150, 100)
+            assert (image.mode == "P") == (colors is not None)
+        sizes[colors] = sum(len(f) for f in frames)
+    assert sizes[64] < sizes[None]
     plt.close(fig)
