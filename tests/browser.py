@@ -90,7 +90,11 @@ class Chromium:
         request = Request(f"http://127.0.0.1:{self.port}/json/new?about:blank", method="PUT")
         with urlopen(request, timeout=10) as response:
             info = json.load(response)
-        return Page(info["webSocketDebuggerUrl"], info["id"], self.port)
+        page = Page(info["webSocketDebuggerUrl"], info["id"], self.port)
+        # a tab opened beside others is not the active one; focused by emulation, its timers and animation frames
+        # run at full speed, so tabs can be driven side by side
+        page.send("Emulation.setFocusEmulationEnabled", enabled=True)
+        return page
 
     def close(self) -> list[dict]:
         """Stop the browser and return the net log's events (the file is complete only after exit)."""
