@@ -214,8 +214,8 @@ class Page:
                 ) -> None:
         """Size the viewport (``mobile``: a phone's viewport, meta viewport and touch) and, if ``dark`` is given,
         the reader's colour-scheme preference; applies to the next ``goto``."""
-        self.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=scale,
-                  mobile=mobile)
+        self.metrics = {"width": width, "height": height, "deviceScaleFactor": scale, "mobile": mobile}
+        self.send("Emulation.setDeviceMetricsOverride", **self.metrics)
         self.send("Emulation.setTouchEmulationEnabled", enabled=mobile)
         if dark is not None:
             self.send("Emulation.setEmulatedMedia", features=[
@@ -258,11 +258,28 @@ class Page:
             self.pump(0.1)
 
     def screenshot(self, path: Path, max_height: int = 6000) -> None:
-        """PNG of the page, the full height up to ``max_height`` CSS pixels."""
+        """PNG of the page, the full height up to ``max_height`` CSS pixels.
+
+        The viewport is made as tall as the shot for the capture and then restored. (Chromium's
+        ``captureBeyondViewport`` resizes it during the capture itself, and now and then paints the page mid-layout:
+        the text column shifted off the left edge, the sidebar missing.)
+        """
+        metrics = getattr(self, "metrics", None) or {
+            "width": int(self.js("innerWidth")), "height": int(self.js("innerHeight")), "deviceScaleFactor": 1,
+            "mobile": False}
         height = min(max_height, int(self.js("document.documentElement.scrollHeight")))
-        width = int(self.js("document.documentElement.clientWidth"))
-        shot = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                         clip={"x": 0, "y": 0, "width": width, "height": height, "scale": 1})
+        layout = "document.documentElement.getBoundingClientRect().height"  # reading it forces a layout
+        self.send("Emulation.setDeviceMetricsOverride", **{**metrics, "height": max(height, metrics["height"])})
+        try:
+            self.js("window.scrollTo(0, 0)")
+            self.js(layout)
+            self.pump(0.3)
+            width = int(self.js("document.documentElement.clientWidth"))
+            shot = self.send("Page.captureScreenshot", format="png",
+                             clip={"x": 0, "y": 0, "width": width, "height": height, "scale": 1})
+        finally:
+            self.send("Emulation.setDeviceMetricsOverride", **metrics)
+            self.js(layout)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(shot["data"]))
 

@@ -14,6 +14,8 @@ from collections import Counter
 import pytest
 from test_site import REQUIRED, SITE
 
+pytestmark = pytest.mark.browser
+
 CITATION = re.compile(r'<span class="bibtex-citation"[^>]*>(?P<body>.*?)</span>', re.DOTALL)
 LINK = re.compile(r'<a class="reference internal" href="[^"#]*references\.html#(?P<id>[\w-]+)"[^>]*>(?P<year>[^<]*)</a>')
 ENTRY = re.compile(r'<div class="citation" id="(?P<id>[\w-]+)"[^>]*>\s*<span class="label"><span class="fn-bracket">'

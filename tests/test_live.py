@@ -28,6 +28,8 @@ from live_lab import JupyterLab, LabSession, explorer_cells
 
 from diffusion_utils import widgets
 
+pytestmark = pytest.mark.browser
+
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = os.environ.get("BOOK_LIVE_TEST") == "required"
 RUN_ALL = os.environ.get("BOOK_LIVE_RUN_ALL") == "1"

@@ -26,6 +26,8 @@ from browser import Chromium, SiteServer, find_chromium, is_external, netlog_req
 
 import diffusion_utils as du
 
+pytestmark = pytest.mark.browser
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("BOOK_SITE_DIR", ROOT / "_build" / "html")).resolve()  # another edition: BOOK_SITE_DIR=...
 SHOTS = SITE.parent / "screenshots"  # _build/screenshots for _build/html

@@ -32,6 +32,8 @@ import pytest
 from browser import Chromium, SiteServer, find_chromium
 from test_site import REQUIRED, SITE
 
+pytestmark = pytest.mark.browser
+
 SHOTS = Path(os.environ.get("BOOK_SHOTS_DIR", SITE.parent / "screenshots")) / "figures"  # _build/screenshots/figures
 PAGES = {"example": "book/forward/example.html", "fixed_factor": "book/forward/fixed_factor.html",
          "sampling": "book/reverse/sampling.html"}
