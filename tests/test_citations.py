@@ -12,7 +12,7 @@ import re
 from collections import Counter
 
 import pytest
-from test_site import REQUIRED, SITE
+from test_site import SITE, require_site
 
 pytestmark = pytest.mark.browser
 
@@ -30,10 +30,7 @@ def _text(fragment: str) -> str:
 @pytest.fixture(scope="module")
 def entries() -> dict[str, str]:
     references = SITE / "book" / "references.html"
-    if not references.is_file():
-        if REQUIRED:
-            pytest.fail(f"no built site at {SITE}: run tools/build.sh (tools/test.sh builds it first)")
-        pytest.skip("no built site (run tools/build.sh)")
+    require_site(references.is_file())
     found = {m.group("id"): _text(m.group("label")) for m in ENTRY.finditer(references.read_text(encoding="utf-8"))}
     assert found, "the References page lists no entries"
     return found

@@ -297,21 +297,31 @@ def _disk(page, server, page_path: str) -> dict:
             "dark": dark, "search_note": page.js('!!document.querySelector(".file-search-note")')}
 
 
-@pytest.fixture(scope="module")
-def visits():
-    """Open every page at desktop and phone width over HTTP and from disk in dark mode; return the reports."""
-    pages = _pages()
-    if not pages:
+def require_site(built: bool) -> None:
+    """Fail (under tools/test.sh, BOOK_SITE_TEST=required) or skip when the built site is missing."""
+    if not built:
         if REQUIRED:
             pytest.fail(f"no built site at {SITE}: tools/test.sh builds it before the tests")
         pytest.skip(f"no built site at {SITE} (run bash tools/build.sh, or the whole tools/test.sh)")
+
+
+def require_chromium() -> str:
+    """The Chromium binary; fail (under tools/test.sh) or skip without one."""
     binary = find_chromium()
     if binary is None:
         if REQUIRED:
             pytest.fail("Chromium not found (Debian: apt-get install chromium; or set CHROMIUM=/path/to/chrome)")
         pytest.skip("Chromium not found")
+    return binary
+
+
+@pytest.fixture(scope="module")
+def visits():
+    """Open every page at desktop and phone width over HTTP and from disk in dark mode; return the reports."""
+    pages = _pages()
+    require_site(bool(pages))
     server = SiteServer(SITE)
-    browser = Chromium(binary)
+    browser = Chromium(require_chromium())
     reports: dict[str, dict] = {page_path: {} for page_path in pages}
     seconds = {"desktop": 0.0, "phone": 0.0, "disk": 0.0}
     visit = {"desktop": _desktop, "phone": _phone, "disk": _disk}

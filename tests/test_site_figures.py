@@ -29,8 +29,8 @@ import os
 from pathlib import Path
 
 import pytest
-from browser import Chromium, SiteServer, find_chromium
-from test_site import REQUIRED, SITE
+from browser import Chromium, SiteServer
+from test_site import SITE, require_chromium, require_site
 
 pytestmark = pytest.mark.browser
 
@@ -183,16 +183,8 @@ def _shot(page, selector: str, index: int, path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def browser():
-    if not all((SITE / p).is_file() for p in PAGES.values()):
-        if REQUIRED:
-            pytest.fail(f"no built site at {SITE}: tools/test.sh builds it before the tests")
-        pytest.skip(f"no built site at {SITE} (run bash tools/build.sh, or the whole tools/test.sh)")
-    binary = find_chromium()
-    if binary is None:
-        if REQUIRED:
-            pytest.fail("Chromium not found (Debian: apt-get install chromium; or set CHROMIUM=/path/to/chrome)")
-        pytest.skip("Chromium not found")
-    server, chromium = SiteServer(SITE), Chromium(binary)
+    require_site(all((SITE / p).is_file() for p in PAGES.values()))
+    server, chromium = SiteServer(SITE), Chromium(require_chromium())
     yield server, chromium
     chromium.close()
     server.close()
