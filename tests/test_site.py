@@ -212,6 +212,7 @@ DARK = """
 # Sphinx's search has listed its results (and fetched their snippets, where it can).
 SEARCH_DONE = ('typeof Search !== "undefined" && Search._pulse_status === -1'
                ' && document.querySelectorAll("#search-results li").length > 0')
+SNIPPETS_DONE = 'Array.from(document.querySelectorAll("#search-results li")).every((li) => li.querySelector("p.context"))'
 
 
 def _open(page, url: str) -> dict:
@@ -254,6 +255,10 @@ def _desktop(page, server, page_path: str) -> dict:
             report["kernel_free"].append(page.js(f"({MOVE})({index}, {json.dumps(s)})"))
     if page_path == "search.html":
         page.wait_for(SEARCH_DONE, timeout=30)
+        try:  # each result's snippet arrives with its own fetch, after the list is complete
+            page.wait_for(SNIPPETS_DONE, timeout=15)
+        except TimeoutError:
+            pass  # the test names the results without a snippet
         report["search"] = page.js('Array.from(document.querySelectorAll("#search-results li"))'
                                    '.map((li) => !!li.querySelector("p.context"))')
     page.pump(0.5)  # late errors (asynchronous scripts), fonts
