@@ -22,21 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import jupytext
 from _common import print_table
 from browser import Chromium, find_chromium
-from live_lab import JupyterLab, LabSession, explorer_cells
-
-from diffusion_utils import widgets
-
-
-def chapters() -> list[str]:
-    out = []
-    for path in sorted((ROOT / "book").rglob("*.md")):
-        if "kernelspec:" in path.read_text(encoding="utf-8")[:600] and explorer_cells(
-                [dict(c) for c in jupytext.read(path).cells], tuple(widgets.__all__)):
-            out.append(path.relative_to(ROOT).as_posix())
-    return out
+from live_lab import JupyterLab, LabSession, explorer_cells, explorer_chapters, explorer_names
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -49,7 +37,7 @@ def main() -> None:
     parser.add_argument("--presses", type=int, default=10)
     parser.add_argument("--chapter", action="append", help="file stem, e.g. example (default: every explorer chapter)")
     args = parser.parse_args()
-    selected = [c for c in chapters() if not args.chapter or Path(c).stem in args.chapter]
+    selected = [c for c in explorer_chapters(explorer_names()) if not args.chapter or Path(c).stem in args.chapter]
     binary = find_chromium()
     if not binary:
         sys.exit("Chromium not found: install it (Debian: chromium) or set CHROMIUM=/path/to/chrome")
@@ -62,7 +50,7 @@ def main() -> None:
             start = time.monotonic()
             session.open(chapter)
             opened = time.monotonic() - start
-            index = explorer_cells(session.call("model()")["cells"], tuple(widgets.__all__))[0]
+            index = explorer_cells(session.call("model()")["cells"], explorer_names())[0]
             ran = session.run(index)
             drawn = session.explorer(index)
             setup.append((Path(chapter).stem, f"{opened:.1f}", f"{ran:.1f}", drawn["handles"]))

@@ -375,3 +375,23 @@ def explorer_cells(notebook_cells: list[dict], names: tuple[str, ...]) -> list[i
     """Indices of the code cells that call one of the explorers (``name(`` in the source)."""
     return [i for i, cell in enumerate(notebook_cells)
             if cell["cell_type"] == "code" and any(f"{name}(" in "".join(cell["source"]) for name in names)]
+
+
+# The live explorers of diffusion_utils.widgets (its other public name, step_slider, is their button helper).
+def explorer_names() -> tuple[str, ...]:
+    """The names of the package's live explorers."""
+    from diffusion_utils import widgets
+
+    return tuple(name for name in widgets.__all__ if name.endswith("_explorer"))
+
+
+def explorer_chapters(names: tuple[str, ...]) -> list[str]:
+    """Chapters (paths relative to the repository) with a code cell that calls one of the explorers ``names``."""
+    import jupytext
+
+    out = []
+    for path in sorted((ROOT / "book").rglob("*.md")):
+        if "kernelspec:" in path.read_text(encoding="utf-8")[:600] and explorer_cells(
+                [dict(c) for c in jupytext.read(path).cells], names):
+            out.append(path.relative_to(ROOT).as_posix())
+    return out

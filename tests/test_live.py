@@ -24,9 +24,7 @@ from pathlib import Path
 import jupytext
 import pytest
 from browser import Chromium, find_chromium, is_external
-from live_lab import JupyterLab, LabSession, explorer_cells
-
-from diffusion_utils import widgets
+from live_lab import JupyterLab, LabSession, explorer_cells, explorer_chapters, explorer_names
 
 pytestmark = pytest.mark.browser
 
@@ -34,21 +32,10 @@ ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = os.environ.get("BOOK_LIVE_TEST") == "required"
 RUN_ALL = os.environ.get("BOOK_LIVE_RUN_ALL") == "1"
 SHOTS = ROOT / "_build" / "screenshots" / "live"
-EXPLORERS = tuple(widgets.__all__)
+EXPLORERS = explorer_names()
 
 
-def _chapters() -> list[str]:
-    """Chapters (relative to the repository) with a code cell that calls a live explorer."""
-    out = []
-    for path in sorted((ROOT / "book").rglob("*.md")):
-        if "kernelspec:" not in path.read_text(encoding="utf-8")[:600]:
-            continue
-        if explorer_cells([dict(c) for c in jupytext.read(path).cells], EXPLORERS):
-            out.append(path.relative_to(ROOT).as_posix())
-    return out
-
-
-CHAPTERS = _chapters()
+CHAPTERS = explorer_chapters(EXPLORERS)
 
 # What must not be left of MyST syntax in a rendered Markdown cell.
 RAW = [re.compile(p, re.MULTILINE) for p in (
