@@ -35,12 +35,16 @@ from .reverse import (
     predict_x0,
     reverse_coefficients,
 )
+from .samplers import GRIDS, METHODS, SampleResult, alpha_bars64, ddim_invert, sample, time_grid
 from .schedules import NoiseSchedule
+from .scores import mixture_denoiser, mixture_log_density, mixture_posterior, mixture_score
 from .text import sci
 from .training import diffusion_loss, train_denoiser
 
 __all__ = [
     "DATASET",
+    "GRIDS",
+    "METHODS",
     "PALETTE",
     "DataScaler",
     "Denoiser",
@@ -53,9 +57,12 @@ __all__ = [
     "NoiseSchedule",
     "ReverseCoefficients",
     "ReverseHistogram",
+    "SampleResult",
     "TrainedModel",
+    "alpha_bars64",
     "ancestral_sample",
     "animation_html",
+    "ddim_invert",
     "ddpm_step",
     "default_device",
     "diffusion_loss",
@@ -73,16 +80,22 @@ __all__ = [
     "marginal_density",
     "marginal_html",
     "marginal_modes",
+    "mixture_denoiser",
     "mixture_density",
+    "mixture_log_density",
+    "mixture_posterior",
+    "mixture_score",
     "plot_density_heatmap",
     "plot_paths",
     "posterior",
     "predict_x0",
     "reverse_coefficients",
+    "sample",
     "save_gif",
     "sci",
     "sinusoidal_embedding",
     "sliced_wasserstein",
+    "time_grid",
     "to_numpy",
     "toy_dataset",
     "train_denoiser",

@@ -78,3 +78,16 @@ def check_times(name: str, t: object, *, high: int | None, device: torch.device)
                 raise ValueError(f"{name} must lie in [0, {upper}, got values from {lo} to {hi}")
         return t.to(device=device, dtype=torch.long)
     return check_int(name, t, low=0, high=high)
+
+
+def check_generator(generator: object, x0: torch.Tensor) -> None:
+    """A generator must be a torch.Generator (or None) on the device of the data it perturbs."""
+    if generator is None:
+        return
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+    if generator.device.type != x0.device.type:
+        raise ValueError(
+            f"generator is on {generator.device} but x0 is on {x0.device}; "
+            f"create it with torch.Generator(device=x0.device)"
+        )

@@ -7,8 +7,8 @@ from typing import NamedTuple
 
 import torch
 
-from ._validate import check_tensor
-from .forward import _check_generator, forward_chain
+from ._validate import check_generator, check_tensor
+from .forward import forward_chain
 from .reverse import VARIANCES, NoisePredictor, _check_model, _model_mean, reverse_coefficients
 from .schedules import NoiseSchedule, check_schedule
 
@@ -49,7 +49,7 @@ def _check(model, x0, schedule, generator, variance) -> None:
     check_tensor("x0", x0, min_ndim=2, max_ndim=2)
     check_schedule(schedule, "x0", x0)
     _check_model(model, schedule)
-    _check_generator(generator, x0)
+    check_generator(generator, x0)
     if variance not in VARIANCES:
         raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
 

@@ -6,23 +6,10 @@ from dataclasses import dataclass
 
 import torch
 
-from ._validate import check_int, check_open_unit, check_positive, check_tensor, check_times
+from ._validate import check_generator, check_int, check_open_unit, check_positive, check_tensor, check_times
 from .schedules import NoiseSchedule, check_schedule
 
 __all__ = ["FixedFactorChain", "forward_chain", "marginal"]
-
-
-def _check_generator(generator: torch.Generator | None, x0: torch.Tensor) -> None:
-    """A generator must draw on the device of the data it perturbs."""
-    if generator is None:
-        return
-    if not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
-    if generator.device.type != x0.device.type:
-        raise ValueError(
-            f"generator is on {generator.device} but x0 is on {x0.device}; "
-            f"create it with torch.Generator(device=x0.device)"
-        )
 
 
 def _check_broadcast(per_time: torch.Tensor, x0: torch.Tensor) -> None:
@@ -61,7 +48,7 @@ def forward_chain(
     """
     check_tensor("x0", x0, min_ndim=1)
     check_schedule(schedule, "x0", x0)
-    _check_generator(generator, x0)
+    check_generator(generator, x0)
     return _simulate(x0, schedule.alphas.sqrt(), schedule.betas.sqrt(), generator)
 
 
@@ -122,7 +109,7 @@ class FixedFactorChain:
         """Run the chain for T steps from x0; returns (T+1, *x0.shape) on x0's device, entry 0 is x0."""
         check_tensor("x0", x0, min_ndim=1)
         T = check_int("T", T, low=1)
-        _check_generator(generator, x0)
+        check_generator(generator, x0)
         scale = torch.full((T + 1,), self.a, dtype=x0.dtype, device=x0.device)
         noise_std = torch.full((T + 1,), self.b, dtype=x0.dtype, device=x0.device)
         return _simulate(x0, scale, noise_std, generator)

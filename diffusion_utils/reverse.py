@@ -9,9 +9,9 @@ from typing import NamedTuple
 
 import torch
 
-from ._validate import check_same_device, check_tensor, check_times, is_concrete
-from .forward import _check_generator
+from ._validate import check_generator, check_same_device, check_tensor, check_times, is_concrete
 from .schedules import NoiseSchedule, check_schedule
+from .scores import mixture_denoiser
 
 __all__ = [
     "ExactDenoiser",
@@ -142,7 +142,7 @@ def ddpm_step(
     t = _check_reverse_t(t, schedule)
     if variance not in VARIANCES:
         raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
-    _check_generator(generator, xt)
+    check_generator(generator, xt)
     return _step(xt, eps, t, reverse_coefficients(schedule), generator, variance)
 
 
@@ -201,7 +201,7 @@ def ancestral_sample(
     _check_model(model, schedule)
     if variance not in VARIANCES:
         raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
-    _check_generator(generator, xT)
+    check_generator(generator, xT)
     if not isinstance(progress, (bool, str)):
         raise TypeError(f"progress must be a bool or a label (str), got {type(progress).__name__}")
     was_training = getattr(model, "training", False)
@@ -241,19 +241,21 @@ class ExactDenoiser:
     """The best possible noise predictor for a finite dataset: eps_hat = (x_t - sqrt(ab_t) E[x_0 | x_t]) / sqrt(1 - ab_t).
 
     E[x_0 | x_t] is the posterior mean over the data points, weighted by N(x_t; sqrt(ab_t) x_0, 1 - ab_t)
-    (chapter: Ancestral sampling). ``data`` is (K, d) on the schedule's device.
+    (chapter: Ancestral sampling), computed by :func:`~diffusion_utils.scores.mixture_denoiser`, the package's one
+    implementation. ``data`` is (K, d) on the schedule's device; ``weights`` (K,) default uniform.
     """
 
     def __init__(self, data: torch.Tensor, schedule: NoiseSchedule, weights: torch.Tensor | None = None) -> None:
         check_tensor("data", data, min_ndim=2, max_ndim=2)
         check_schedule(schedule, "data", data)
-        if weights is None:
-            weights = torch.full((data.shape[0],), 1.0 / data.shape[0], dtype=data.dtype, device=data.device)
-        check_tensor("weights", weights, min_ndim=1, max_ndim=1)
-        check_same_device("weights", weights, "data", data)
-        if weights.shape[0] != data.shape[0]:
-            raise ValueError(f"weights must have one entry per data point ({data.shape[0]}), got {weights.shape[0]}")
-        self.data, self.log_weights, self.schedule = data, torch.log(weights.to(data.dtype)), schedule
+        if weights is not None:
+            check_tensor("weights", weights, min_ndim=1, max_ndim=1)
+            check_same_device("weights", weights, "data", data)
+            if weights.shape[0] != data.shape[0]:
+                raise ValueError(f"weights must have one entry per data point ({data.shape[0]}), got {weights.shape[0]}")
+            if is_concrete(weights) and (not bool((weights >= 0).all()) or float(weights.sum()) <= 0):
+                raise ValueError("weights must be >= 0 with a positive sum (they are normalised to sum 1)")
+        self.data, self.weights, self.schedule = data, weights, schedule
 
     @property
     def T(self) -> int:
@@ -261,12 +263,8 @@ class ExactDenoiser:
         return self.schedule.T
 
     def posterior_mean(self, xt: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """E[x_0 | x_t] for x_t of shape (N, d) at times t of shape (N,)."""
-        ab = self.schedule.alpha_bars[t].to(xt.dtype)[:, None, None]
-        # log-weights of each data point given x_t: (N, K)
-        sq = ((xt[:, None, :] - ab.sqrt() * self.data[None]) ** 2).sum(-1)
-        logits = self.log_weights - 0.5 * sq / (1.0 - ab[:, :, 0])
-        return torch.softmax(logits, dim=-1) @ self.data
+        """E[x_0 | x_t] for x_t of shape (N, d) at integer times t of shape (N,) in [1, T]."""
+        return mixture_denoiser(xt, self.data, self.schedule.alpha_bars[t].to(xt.dtype), self.weights)
 
     def __call__(self, xt: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """The noise prediction at (x_t, t); t in [1, T]."""

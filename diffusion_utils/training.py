@@ -7,8 +7,7 @@ import math
 import torch
 from torch import nn
 
-from ._validate import check_int, check_positive, check_tensor
-from .forward import _check_generator
+from ._validate import check_generator, check_int, check_positive, check_tensor
 from .reverse import _check_model
 from .schedules import NoiseSchedule, check_schedule
 
@@ -45,7 +44,7 @@ def train_denoiser(
     """
     check_tensor("data", data, min_ndim=2, max_ndim=2)
     check_schedule(schedule, "data", data)
-    _check_generator(generator, data)
+    check_generator(generator, data)
     steps = check_int("steps", steps, low=1)
     batch_size = check_int("batch_size", batch_size, low=1)
     lr = check_positive("lr", lr)
