@@ -1,19 +1,37 @@
-"""The book's two trained denoisers as one call each, so later chapters and tests rebuild them (home chapter: Training a denoiser)."""
+"""The book's two trained denoisers as one call each, so later chapters and tests rebuild them (home chapter: Training a denoiser).
+
+Each recipe trains once per machine: the result is kept on disk (:func:`cache_dir`) under a key made of the recipe's
+name and arguments, the device type, the torch version and the source of the modules that determine the weights, so
+a change to any of them trains afresh. A model from the cache is bitwise the one a fresh training gives.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
 from typing import NamedTuple
 
 import torch
 from torch import nn
 
+from ._validate import check_int
 from .data import DataScaler, toy_dataset, two_moons
 from .device import default_device
 from .models import Denoiser
 from .schedules import NoiseSchedule
 from .training import train_denoiser
 
-__all__ = ["TrainedModel", "train_toy_1d", "train_two_moons"]
+__all__ = ["CACHE_ENV_VAR", "TrainedModel", "cache_dir", "train_toy_1d", "train_two_moons"]
+
+#: Folder of the trained-model cache; an empty value or "off" turns the cache off.
+CACHE_ENV_VAR = "DIFFUSION_UTILS_CACHE"
+# The modules whose code decides the trained weights; any change to one of them misses the cache.
+_SOURCES = ("data.py", "models.py", "recipes.py", "schedules.py", "training.py")
+_FORMAT = 1  # version of the file layout below
 
 
 class TrainedModel(NamedTuple):
@@ -24,6 +42,135 @@ class TrainedModel(NamedTuple):
     scaler: DataScaler  #: model units = scaler.encode(data units)
     data: torch.Tensor  #: training data in data units, (N, d)
     losses: torch.Tensor  #: loss of every training step, on the CPU
+
+
+def cache_dir() -> Path | None:
+    """Folder of the trained-model cache, or None when it is off (chapter: Training a denoiser).
+
+    ``$DIFFUSION_UTILS_CACHE`` if set (empty or "off": no cache), else ``$XDG_CACHE_HOME/diffusion_utils``, else
+    ``~/.cache/diffusion_utils``.
+    """
+    value = os.environ.get(CACHE_ENV_VAR)
+    if value is not None:
+        value = value.strip()
+        return None if value.lower() in ("", "off") else Path(value).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "diffusion_utils"
+
+
+def _source_hash() -> str:
+    """SHA-256 of the source files in _SOURCES (read on every call, so an edited module misses the cache)."""
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in _SOURCES:
+        digest.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _cache_path(recipe: str, args: dict, device: torch.device) -> tuple[Path, str] | None:
+    """(file, key) of one trained model, or None when the cache is off or the sources cannot be read."""
+    folder = cache_dir()
+    if folder is None or device.type == "meta":
+        return None
+    try:
+        sources = _source_hash()
+    except OSError:
+        return None
+    key = json.dumps(
+        {
+            "format": _FORMAT,
+            "recipe": recipe,
+            "args": args,
+            "device": device.type,  # training on another device type gives other weights
+            "dtype": str(torch.get_default_dtype()),
+            "torch": torch.__version__,
+            "sources": sources,
+        },
+        sort_keys=True,
+    )
+    return folder / f"{recipe}-{hashlib.sha256(key.encode()).hexdigest()[:24]}.pt", key
+
+
+def _save(path: Path, key: str, trained: TrainedModel, model_args: dict) -> None:
+    """Write atomically (a temp file in the same folder, then os.replace); a folder that cannot be written is skipped."""
+    scaler = trained.scaler
+    payload = {
+        "key": key,
+        "model_args": model_args,
+        "state_dict": {name: value.detach().cpu() for name, value in trained.model.state_dict().items()},
+        "betas": trained.schedule.betas.detach().cpu(),
+        "shift": scaler.shift,
+        "scale": scaler.scale,
+        "data": trained.data.detach().cpu(),
+        "losses": trained.losses.detach().cpu(),
+    }
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A name of its own per writer (two processes training at once both write; the last replace wins), created
+        # with the umask's permissions so that a shared cache folder stays readable.
+        tmp = path.parent / f".{path.stem}-{os.getpid()}-{secrets.token_hex(4)}.tmp"
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as f:
+            torch.save(payload, f)
+        os.replace(tmp, path)
+        tmp = None
+    except Exception:  # noqa: BLE001 - a full disk or a read-only folder: no cache this time
+        return  # the caller returns the trained model all the same
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def _load(path: Path, key: str, device: torch.device, seed: int) -> TrainedModel | None:
+    """The cached model on ``device``, or None when the file is missing, unreadable, corrupt or for another key."""
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(payload, dict) or payload.get("key") != key:
+            return None
+        dim, T, hidden = (payload["model_args"][k] for k in ("dim", "T", "hidden"))
+        # The same construction as in _fit (the same generator, so the global RNG is left as a fresh training leaves it).
+        model = Denoiser(dim, T, hidden=hidden, generator=torch.Generator().manual_seed(seed))
+        model.load_state_dict(payload["state_dict"], strict=True)
+        model.to(device).eval()
+        shift = payload["shift"]
+        scaler = DataScaler(tuple(shift) if isinstance(shift, (tuple, list)) else shift, payload["scale"])
+        schedule = NoiseSchedule(payload["betas"].to(device))
+        losses = payload["losses"]
+        data = payload["data"].to(device)
+        if schedule.T != T or data.ndim != 2 or data.shape[1] != dim or losses.ndim != 1:
+            return None
+        return TrainedModel(model, schedule, scaler, data, losses)
+    except Exception:  # noqa: BLE001 - any unreadable or corrupt file is ignored and trained afresh
+        return None
+
+
+def _cached(
+    recipe: str,
+    args: dict,
+    device: torch.device,
+    train: Callable[[], TrainedModel],
+    *,
+    model_args: dict,
+    seed: int,
+    cache: bool,
+    progress: bool,
+) -> TrainedModel:
+    """``train()``, or its result from the cache; a fresh result is written to the cache."""
+    if not isinstance(cache, bool):
+        raise TypeError(f"cache must be True or False, got {cache!r}")
+    where = _cache_path(recipe, args, device) if cache else None
+    if where is not None:
+        path, key = where
+        if path.is_file():
+            trained = _load(path, key, device, seed)
+            if trained is not None:
+                if progress:
+                    print(f"{recipe}: loaded from cache {path} (trained before by the same code and arguments)")
+                return trained
+    trained = train()
+    if where is not None:
+        _save(*where, trained, model_args)
+    return trained
 
 
 def _fit(data: torch.Tensor, *, T: int, hidden: int, steps: int, lr: float, seed: int, progress: bool) -> TrainedModel:
@@ -37,12 +184,42 @@ def _fit(data: torch.Tensor, *, T: int, hidden: int, steps: int, lr: float, seed
     return TrainedModel(model, schedule, scaler, data, losses)
 
 
+def _check_common(seed: object, steps: object) -> tuple[int, int]:
+    return check_int("seed", seed, low=0, high=2**63 - 2), check_int("steps", steps, low=1)
+
+
 def train_toy_1d(
-    device: torch.device | str | None = None, *, seed: int = 0, steps: int = 6000, progress: bool = False
+    device: torch.device | str | None = None,
+    *,
+    seed: int = 0,
+    steps: int = 6000,
+    progress: bool = False,
+    cache: bool = True,
 ) -> TrainedModel:
-    """D = {-15, -5, 1, 10} standardised, linear schedule T = 1000, MLP 128 x 3, Adam 1e-2 (chapter: Training a denoiser)."""
+    """D = {-15, -5, 1, 10} standardised, linear schedule T = 1000, MLP 128 x 3, Adam 1e-2 (chapter: Training a denoiser).
+
+    With ``cache`` (default) the result is kept on disk and loaded on later calls with the same arguments (see
+    :func:`cache_dir`).
+    """
+    seed, steps = _check_common(seed, steps)
     device = default_device() if device is None else torch.device(device)
-    return _fit(toy_dataset(device)[:, None], T=1000, hidden=128, steps=steps, lr=1e-2, seed=seed, progress=progress)
+    T, hidden, lr = 1000, 128, 1e-2
+
+    def train() -> TrainedModel:
+        data = toy_dataset(device)[:, None]
+        return _fit(data, T=T, hidden=hidden, steps=steps, lr=lr, seed=seed, progress=progress)
+
+    args = {"seed": seed, "steps": steps, "T": T, "hidden": hidden, "lr": lr}
+    return _cached(
+        "train_toy_1d",
+        args,
+        device,
+        train,
+        model_args={"dim": 1, "T": T, "hidden": hidden},
+        seed=seed,
+        cache=cache,
+        progress=progress,
+    )
 
 
 def train_two_moons(
@@ -52,8 +229,30 @@ def train_two_moons(
     num_points: int = 8000,
     steps: int = 4000,
     progress: bool = False,
+    cache: bool = True,
 ) -> TrainedModel:
-    """Two moons (``num_points`` drawn with ``seed``), same recipe as the 1-D model (chapter: Training a denoiser)."""
+    """Two moons (``num_points`` drawn with ``seed``), same recipe as the 1-D model (chapter: Training a denoiser).
+
+    With ``cache`` (default) the result is kept on disk and loaded on later calls with the same arguments (see
+    :func:`cache_dir`).
+    """
+    seed, steps = _check_common(seed, steps)
+    num_points = check_int("num_points", num_points, low=2)
     device = default_device() if device is None else torch.device(device)
-    data = two_moons(num_points, generator=torch.Generator(device=device).manual_seed(seed), device=device)
-    return _fit(data, T=1000, hidden=128, steps=steps, lr=1e-2, seed=seed + 1, progress=progress)
+    T, hidden, lr = 1000, 128, 1e-2
+
+    def train() -> TrainedModel:
+        data = two_moons(num_points, generator=torch.Generator(device=device).manual_seed(seed), device=device)
+        return _fit(data, T=T, hidden=hidden, steps=steps, lr=lr, seed=seed + 1, progress=progress)
+
+    args = {"seed": seed, "num_points": num_points, "steps": steps, "T": T, "hidden": hidden, "lr": lr}
+    return _cached(
+        "train_two_moons",
+        args,
+        device,
+        train,
+        model_args={"dim": 2, "T": T, "hidden": hidden},
+        seed=seed + 1,
+        cache=cache,
+        progress=progress,
+    )
