@@ -1,6 +1,6 @@
 """diffusion_utils: the small package behind the interactive lecture notes on diffusion models."""
 
-from .browser_figures import fixed_factor_html, marginal_html
+from .browser_figures import fixed_factor_html, marginal_html, sampler_playground_html
 from .data import DATASET, DataScaler, toy_dataset, two_moons
 from .device import default_device
 from .elbo import ElboTerms, elbo_terms, elbo_trajectory, gaussian_kl, gaussian_log_prob
@@ -91,6 +91,7 @@ __all__ = [
     "predict_x0",
     "reverse_coefficients",
     "sample",
+    "sampler_playground_html",
     "save_gif",
     "sci",
     "sinusoidal_embedding",

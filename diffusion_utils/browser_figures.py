@@ -3,13 +3,17 @@
 Each function returns an HTML snippet (a ``<div class="kf-figure">`` with its sliders, an SVG and the inline script
 ``js/kernel_free.js``) that works on the static website, in a notebook's output and offline. The script evaluates the
 same formulas as the package in float64; the browser test (``tests/test_site.py``) compares its numbers with it.
+The sampler playground (``<div class="sp-figure">``, script ``js/sampler_playground.js``) runs the six samplers of
+``du.sample`` on the exact denoiser of a 1-D dataset; ``tests/test_playground.py`` compares its particles with it.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import itertools
 import json
+import math
 from functools import cache
 from importlib import resources
 
@@ -17,10 +21,14 @@ import torch
 from IPython.display import HTML
 
 from ._validate import check_int, check_positive, check_tensor
+from .metrics import wasserstein_1d
 from .mixture import empirical_distribution
 from .plotting import PALETTE, PALETTE_DARK
+from .samplers import GRIDS, METHODS, alpha_bars64
+from .schedules import NoiseSchedule
 
-__all__ = ["BETA_VALUES", "SLIDER_RANGES", "fixed_factor_html", "marginal_html"]
+__all__ = ["BETA_VALUES", "PLAYGROUND_ETAS", "PLAYGROUND_STEPS", "SLIDER_RANGES", "fixed_factor_html", "marginal_html", "ode_limit_1d",
+           "playground_start", "sampler_playground_html"]
 
 SCHEDULES = ("linear", "cosine", "constant")
 # (low, high, step) of the sliders; the live ipywidgets explorer of the fixed-factor chain uses the same ranges.
@@ -152,3 +160,161 @@ def fixed_factor_html(
     alt = (f"Interactive plot of the chain x_t = a x_(t-1) + b eps from x_0 = {x0:g}: the mean plus and minus two "
            "standard deviations over t, and the density of x_t next to its limit; sliders set a, b and t.")
     return _figure("fixed_factor", config, alt)
+
+
+# ---- the sampler playground (chapter: Samplers compared) -------------------------------------------------------------
+# The step counts the playground's slider stops at (the number field beside it takes any count in 1..T), and its eta
+# values (exact decimals: 0.05, not 0.05000000000000001).
+PLAYGROUND_STEPS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 80, 100, 120, 150, 200, 250, 300, 400, 500,
+                    600, 800, 1000)
+PLAYGROUND_ETAS = tuple(round(0.05 * k, 2) for k in range(21))
+# The six methods' colours (with a marker shape and a dash each in the figure), on a light and on a dark page.
+PLAYGROUND_THEMES = {
+    mode: {**colors, **{k: palette[k] for k in ("orange", "green", "purple")}}
+    for (mode, colors), palette in zip(THEMES.items(), (PALETTE, PALETTE_DARK))
+}
+_METHOD_LABELS = {"ddpm": "DDPM (ancestral)", "ddim": "DDIM", "euler": "Euler (ODE)", "heun": "Heun (ODE)",
+                  "dpmpp_2m": "DPM-Solver++(2M)", "euler_maruyama": "Euler–Maruyama (SDE)"}
+_GRID_LABELS = {"uniform": "uniform in t", "karras": "Karras (ρ = 7)", "logsnr": "uniform in log-SNR"}
+
+
+@cache
+def _playground_script() -> str:
+    """The sampler playground's script, read once from the package."""
+    return resources.files(__package__).joinpath("js/sampler_playground.js").read_text(encoding="utf-8")
+
+
+def playground_start(num_particles: int, seed: int) -> torch.Tensor:
+    """The playground's x_T: (N, 1) standard normals in float64 from a CPU generator seeded with ``seed`` (chapter: Samplers compared)."""
+    num_particles = check_int("num_particles", num_particles, low=1, high=20_000)
+    seed = check_int("seed", seed, low=0, high=2**31 - 1)
+    return torch.randn((num_particles, 1), generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+def ode_limit_1d(xT: torch.Tensor, points: torch.Tensor, alpha_bar_T: float) -> torch.Tensor:
+    """Where the exact probability-flow ODE takes each x_T of a 1-D point cloud: (N,) (chapter: Samplers compared).
+
+    In one dimension the flow from T to 0 keeps the particles' order and pushes q_T onto the K equally weighted points,
+    so it is the monotone map: x_T goes to the point whose quantile interval ((j-1)/K, j/K] holds F_T(x_T), where F_T
+    is the CDF of q_T = mean_i N(sqrt(ab_T) x_i, 1 - ab_T). ``xT`` is (N,) or (N, 1), ``points`` (K,).
+    """
+    check_tensor("xT", xT, min_ndim=1, max_ndim=2)
+    check_tensor("points", points, min_ndim=1, max_ndim=1)
+    ab = check_positive("alpha_bar_T", alpha_bar_T)
+    if not ab < 1.0:
+        raise ValueError(f"alpha_bar_T must lie in (0, 1), got {ab}")
+    x = xT.reshape(-1).to("cpu", torch.float64)
+    pts = torch.sort(points.detach().to("cpu", torch.float64)).values
+    cdf = torch.special.ndtr((x[:, None] - math.sqrt(ab) * pts[None]) / math.sqrt(1.0 - ab)).mean(dim=1)
+    index = torch.ceil(cdf * pts.numel()).long().clamp(1, pts.numel()) - 1
+    return pts[index]
+
+
+def playground_args(
+    data: torch.Tensor,
+    *,
+    T: int,
+    num_particles: int,
+    seed: int,
+    method: str,
+    steps: int,
+    grid: str,
+    eta: float,
+    xlim: tuple[float, float],
+    bins: int,
+) -> dict:
+    """The sampler playground's settings, checked (each error names its argument), shared with its live twin.
+
+    Returns the data points as float64 on the CPU and the settings as plain Python numbers (chapter: Samplers compared).
+    """
+    check_tensor("data", data, min_ndim=1, max_ndim=1)
+    points = data.detach().to("cpu", torch.float64)
+    if not 1 <= points.numel() <= 64:
+        raise ValueError(f"data must hold between 1 and 64 points, got {points.numel()}")
+    T = check_int("T", T, low=1, high=5000)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if grid not in GRIDS:
+        raise ValueError(f"grid must be one of {GRIDS}, got {grid!r}")
+    steps = check_int("steps", steps, low=1, high=T)
+    if isinstance(eta, bool) or not isinstance(eta, (int, float)) or not math.isfinite(float(eta)):
+        raise TypeError(f"eta must be a finite real number, got {eta!r}")
+    eta = float(eta)
+    if eta not in PLAYGROUND_ETAS:
+        raise ValueError(f"eta must be one of the slider's values 0, 0.05, ..., 1, got {eta}")
+    if eta > 0 and method != "ddim":
+        raise ValueError(f"eta applies to method='ddim' only, got eta={eta} with method={method!r}")
+    num_particles = check_int("num_particles", num_particles, low=1, high=20_000)
+    seed = check_int("seed", seed, low=0, high=2**31 - 1)
+    if not (isinstance(xlim, (tuple, list)) and len(xlim) == 2):
+        raise TypeError(f"xlim must be a (low, high) pair, got {xlim!r}")
+    low, high = float(xlim[0]), float(xlim[1])
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError(f"xlim must be finite with low < high, got {xlim!r}")
+    bins = check_int("bins", bins, low=10, high=1000)
+    return {"points": points, "T": T, "num_particles": num_particles, "seed": seed, "method": method, "steps": steps,
+            "grid": grid, "eta": eta, "xlim": (low, high), "bins": bins}
+
+
+def sampler_playground_html(
+    data: torch.Tensor,
+    *,
+    T: int = 1000,
+    num_particles: int = 10_000,
+    seed: int = 0,
+    method: str = "ddim",
+    steps: int = 10,
+    grid: str = "uniform",
+    eta: float = 0.0,
+    xlim: tuple[float, float] = (-2.5, 2.5),
+    bins: int = 100,
+    ymax: float = 0.3,
+) -> HTML:
+    """The six samplers of ``du.sample`` on the exact denoiser of ``data``, run in the browser (chapter: Samplers compared).
+
+    ``data`` holds the K points of a 1-D dataset (equal weights) in the units the sampler works in (for the book's
+    dataset: standardised as the trained models see it). The schedule is ``NoiseSchedule.linear(T)`` in float64; the
+    page gets alpha_bar_t exactly and the starting noise x_T = :func:`playground_start` (``num_particles``, ``seed``)
+    as float64 bytes. The reader picks the method, the number of steps, eta (DDIM) and the time grid, and sees the
+    histogram of the samples against the data, the NFE and the exact W1 to the data, with the W1-versus-NFE curves
+    of all six methods on that grid (computed in the background). For the ODE samplers the particles are those of
+    ``du.sample(du.ExactDenoiser(data[:, None], schedule), schedule, xT, ...)``; the stochastic samplers use the
+    page's own seeded noise.
+    """
+    args = playground_args(data, T=T, num_particles=num_particles, seed=seed, method=method, steps=steps, grid=grid,
+                           eta=eta, xlim=xlim, bins=bins)
+    points, T, steps, num_particles, seed = (args[k] for k in ("points", "T", "steps", "num_particles", "seed"))
+    xT = playground_start(num_particles, seed)
+    schedule = NoiseSchedule.linear(T, dtype=torch.float64)
+    ab = alpha_bars64(schedule)
+    limit = wasserstein_1d(ode_limit_1d(xT, points, float(ab[T])), points)
+    stops = sorted({s for s in PLAYGROUND_STEPS if s <= T} | {steps})
+    controls = [
+        {"name": "method", "label": "sampler", "options": [[m, _METHOD_LABELS[m]] for m in METHODS], "value": method},
+        {"name": "grid", "label": "grid", "options": [[g, _GRID_LABELS[g]] for g in GRIDS], "value": grid},
+        {"name": "steps", "label": "steps", "values": stops, "min": 1, "max": T, "value": steps, "integer": True},
+        {"name": "eta", "label": "$η$", "values": list(PLAYGROUND_ETAS), "min": 0.0, "max": 1.0, "value": args["eta"]},
+    ]
+    n = f"{num_particles:,}".replace(",", "\u2009")
+    note = (f"Exact denoiser of the {points.numel()} data points, linear schedule with $T$ = {T}, the same {n} "
+            f"starting points $x_T$ (seed {seed}) for every setting. Dashed line: the $W_1$ that the exact ODE solution "
+            f"reaches from these $x_T$ (each particle ends on the data point of its quantile of $q_T$), the unevenness "
+            f"of {n} particles among {points.numel()} points that no number of steps removes. The ODE samplers (DDIM "
+            "with $η$ = 0, Euler, Heun, DPM-Solver++) give the particles du.sample gives; DDPM, Euler–Maruyama and "
+            "DDIM with $η$ > 0 draw their noise from this page's own generator, not torch's.")
+    config = {
+        "T": T, "points": points.tolist(), "alpha_bars": ab.tolist(), "rho": 7.0, "seed": seed,
+        "xT": base64.b64encode(xT.reshape(-1).numpy().astype("<f8").tobytes()).decode("ascii"),
+        "xlim": list(args["xlim"]), "bins": args["bins"], "ymax": check_positive("ymax", ymax), "ode_limit": float(limit),
+        "controls": controls, "note": note,
+    }
+    alt = (f"Interactive sampler playground: the histogram of {num_particles} samples of the chosen sampler against "
+           f"the {points.numel()} data points, and the Wasserstein distance W1 to the data against the number of "
+           "denoiser calls for six samplers; controls set the sampler, the time grid, the number of steps and eta.")
+    fig_id = f"sp-figure-{next(_ids)}"
+    config["colors"] = PLAYGROUND_THEMES
+    return HTML(
+        f'<div class="sp-figure" id="{fig_id}" role="figure" aria-label="{html.escape(alt)}" '
+        f"data-config='{html.escape(json.dumps(config), quote=True)}'></div>\n"
+        f"<script>\n{_playground_script()}\nwindow.SamplerPlayground.mount(document.getElementById({json.dumps(fig_id)}));\n</script>"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import NamedTuple
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -10,19 +11,42 @@ import numpy as np
 import torch
 from IPython.display import display
 
-from .browser_figures import SLIDER_RANGES, beta_values
+from .browser_figures import (
+    PLAYGROUND_ETAS,
+    PLAYGROUND_STEPS,
+    SLIDER_RANGES,
+    beta_values,
+    ode_limit_1d,
+    playground_args,
+    playground_start,
+)
 from .forward import FixedFactorChain
+from .metrics import wasserstein_1d
 from .plotting import (
+    PALETTE,
     ForwardHistogram,
     ReverseHistogram,
     fixed_factor_figure,
     histogram_figure,
+    nice_ceil,
+    to_numpy,
     update_fixed_factor,
     update_histogram,
 )
+from .reverse import ExactDenoiser
+from .samplers import GRIDS, METHODS, alpha_bars64, sample
 from .schedules import NoiseSchedule
 
-__all__ = ["fixed_factor_explorer", "histogram_explorer", "reverse_explorer", "step_slider"]
+__all__ = [
+    "SamplerArtists",
+    "fixed_factor_explorer",
+    "histogram_explorer",
+    "reverse_explorer",
+    "sampler_explorer",
+    "sampler_figure",
+    "step_slider",
+    "update_sampler",
+]
 
 # A slider takes the row's width (not ipywidgets' 124 px track: 8 steps per pixel for T = 1000); its name gets
 # 5.5em, the - / + buttons are 40 x 36 px.
@@ -166,3 +190,171 @@ def reverse_explorer(movie: ReverseHistogram, *, bins: int = 80, ylim: float | N
 
     controls = {"t": widgets.IntSlider(value=T, min=0, max=T, step=1, description="t", continuous_update=True)}
     return _panel(show, controls, artists)
+
+
+# ---- the sampler explorer (chapter: Samplers compared): the live twin of browser_figures.sampler_playground_html ----
+# Colour, marker and line style per method (the colour-blind palette, never colour alone; dashed = stochastic).
+SAMPLER_STYLES = {
+    "ddpm": (PALETTE["orange"], "s", "--"),
+    "ddim": (PALETTE["blue"], "o", "-"),
+    "euler": (PALETTE["green"], "^", "-"),
+    "heun": (PALETTE["purple"], "D", "-"),
+    "dpmpp_2m": (PALETTE["vermillion"], "v", "-"),
+    "euler_maruyama": ("#767676", "P", "--"),
+}
+SAMPLER_NAMES = {"ddpm": "DDPM", "ddim": "DDIM", "euler": "Euler", "heun": "Heun", "dpmpp_2m": "DPM-Solver++(2M)",
+                 "euler_maruyama": "Euler–Maruyama"}
+
+
+class SamplerArtists(NamedTuple):
+    """The artists of the sampler figure that :func:`update_sampler` changes (chapter: Samplers compared)."""
+
+    fig: plt.Figure
+    ax_hist: plt.Axes
+    ax_w1: plt.Axes
+    bars: object  # matplotlib StepPatch: share of the particles per bin
+    curves: dict  # method -> Line2D of W1 against NFE
+    current: plt.Line2D  # ring around this setting's point
+    title: object
+    edges: np.ndarray
+
+
+def sampler_figure(points: np.ndarray, edges: np.ndarray, limit: float, T: int) -> SamplerArtists:
+    """Histogram of samples against the data's point masses (left), W1 to the data against NFE (right), empty.
+
+    ``limit`` is the W1 the exact ODE solution reaches from the same x_T (dashed line); chapter: Samplers compared.
+    """
+    points = np.asarray(points, dtype=float)
+    edges = np.asarray(edges, dtype=float)
+    fig, (ax_h, ax_w) = plt.subplots(1, 2, figsize=(10.0, 4.6), layout="constrained", width_ratios=(3, 2))
+    bars = ax_h.stairs(np.zeros(len(edges) - 1), edges, fill=True, color=PALETTE["blue"], alpha=0.45,
+                       label="particles $x_0$ (share per bin)")
+    share = 1.0 / len(points)
+    stems = ax_h.vlines(points, 0.0, share, color=PALETTE["vermillion"], lw=2.5, label=f"data (share 1/{len(points)} each)")
+    ax_h.plot(points, np.full(len(points), share), "o", color=PALETTE["vermillion"], ms=6)
+    ax_h.set_xlim(edges[0], edges[-1])
+    ax_h.set_ylim(0.0, 0.3)
+    ax_h.set_xlabel("$x_0$", fontsize=14)
+    ax_h.set_ylabel("share of particles", fontsize=14)
+    (line,) = ax_w.plot([1.0, 2.0 * T], [limit, limit], ":", color="black", lw=1.5, label="exact ODE limit")
+    curves = {}
+    for m, (color, mark, style) in SAMPLER_STYLES.items():
+        (curves[m],) = ax_w.plot([], [], style, marker=mark, color=color, lw=1.75, ms=6, label=SAMPLER_NAMES[m])
+    (current,) = ax_w.plot([], [], "o", ms=15, mfc="none", mec="black", mew=2, label="this setting")
+    ax_w.set_xscale("log")
+    ax_w.set_yscale("log")
+    ax_w.set_xlim(1.0, 2.0 * T)
+    ax_w.set_ylim(1e-3, 10.0)
+    ax_w.set_xlabel("NFE (denoiser calls)", fontsize=14)
+    ax_w.set_ylabel("$W_1$ to the data", fontsize=14)
+    for ax in (ax_h, ax_w):
+        ax.tick_params(labelsize=13)
+    fig.legend(handles=[bars, stems, *curves.values(), line, current], loc="outside lower center", ncol=5,
+               frameon=False, fontsize=12)
+    title = ax_h.set_title(" ", loc="left", fontsize=13)
+    fig.canvas.draw()
+    fig.set_layout_engine("none")
+    return SamplerArtists(fig, ax_h, ax_w, bars, curves, current, title, edges)
+
+
+def update_sampler(
+    artists: SamplerArtists,
+    samples: np.ndarray,
+    curves: dict[str, list[tuple[int, float]]],
+    current: tuple[int, float],
+    *,
+    title: str,
+) -> None:
+    """Callback of the sampler explorer: new bars, W1 curves and ring, existing artists only (chapter: Samplers compared).
+
+    ``samples`` are the particles x_0 (N,); ``curves`` maps a method to its (NFE, W1) points so far; ``current`` is
+    this setting's (NFE, W1).
+    """
+    samples = np.asarray(samples, dtype=float)
+    counts, _ = np.histogram(samples, bins=artists.edges)
+    share = counts / max(1, samples.size)
+    artists.bars.set_data(share)
+    artists.ax_hist.set_ylim(0.0, max(0.3, nice_ceil(1.05 * float(share.max(initial=0.0))) if share.any() else 0.3))
+    values = [current[1]]
+    for m, line in artists.curves.items():
+        points = sorted(curves.get(m, []))
+        line.set_data([p[0] for p in points], [p[1] for p in points])
+        values += [p[1] for p in points]
+    artists.current.set_data([current[0]], [current[1]])
+    low, high = min(values), max(values)
+    artists.ax_w1.set_ylim(10.0 ** min(-3, np.floor(np.log10(0.8 * low))), 10.0 ** max(1, np.ceil(np.log10(1.25 * high))))
+    artists.title.set_text(title)
+
+
+def sampler_explorer(
+    data: torch.Tensor,
+    *,
+    T: int = 1000,
+    num_particles: int = 10_000,
+    seed: int = 0,
+    method: str = "ddim",
+    steps: int = 10,
+    grid: str = "uniform",
+    eta: float = 0.0,
+    xlim: tuple[float, float] = (-2.5, 2.5),
+    bins: int = 100,
+) -> widgets.Widget:
+    """Live twin of the sampler playground: ``du.sample`` on the exact denoiser of ``data`` (chapter: Samplers compared).
+
+    The same controls and starting points x_T as :func:`~diffusion_utils.browser_figures.sampler_playground_html`;
+    sampling runs on ``data``'s device (float64, float32 on MPS). The ODE samplers give the browser figure's
+    particles; DDPM, Euler-Maruyama and DDIM with eta > 0 draw torch noise (a generator seeded with seed + 1). Every
+    setting tried adds its point to the W1-versus-NFE curves of the current grid.
+    """
+    args = playground_args(data, T=T, num_particles=num_particles, seed=seed, method=method, steps=steps, grid=grid,
+                           eta=eta, xlim=xlim, bins=bins)
+    device = data.device
+    dtype = torch.float32 if device.type == "mps" else torch.float64
+    points = args["points"]
+    xT = playground_start(args["num_particles"], args["seed"]).to(device, dtype)
+    schedule = NoiseSchedule.linear(args["T"], device=device, dtype=dtype)
+    model = ExactDenoiser(points.to(device, dtype)[:, None], schedule)
+    limit = float(wasserstein_1d(ode_limit_1d(xT, points, float(alpha_bars64(schedule)[-1])), points))
+    edges = np.linspace(*args["xlim"], args["bins"] + 1)
+    artists = sampler_figure(points.numpy(), edges, limit, args["T"])
+    plt.close(artists.fig)
+    memo: dict[tuple[str, str, float, int], tuple[int, float]] = {}
+
+    def show(method: str, grid: str, steps: int, eta: float) -> None:
+        eta = eta if method == "ddim" else 0.0
+        generator = torch.Generator(device=device).manual_seed(args["seed"] + 1)
+        result = sample(model, schedule, xT, method=method, steps=steps, grid=grid, eta=eta, generator=generator)
+        x = to_numpy(result.samples[:, 0]).astype(float)
+        w1 = float(wasserstein_1d(torch.from_numpy(x), points))
+        memo[(method, grid, eta, steps)] = (result.nfe, w1)
+        curves: dict[str, list[tuple[int, float]]] = {}
+        for (m, g, e, _s), point in memo.items():
+            if g == grid and (m != "ddim" or e == eta):
+                curves.setdefault(m, []).append(point)
+        what = f"{SAMPLER_NAMES[method]}{f' (η = {eta:g})' if method == 'ddim' else ''}, {steps} steps, {grid} grid"
+        update_sampler(artists, x, curves, (result.nfe, w1), title=f"{what}: NFE = {result.nfe}, W₁ = {w1:.3g}")
+        display(artists.fig)
+
+    stops = sorted({s for s in PLAYGROUND_STEPS if s <= args["T"]} | {args["steps"]})
+    controls = {
+        "method": widgets.Dropdown(options=[(SAMPLER_NAMES[m], m) for m in METHODS], value=args["method"],
+                                   description="sampler", style=_STYLE),
+        "grid": widgets.Dropdown(options=list(GRIDS), value=args["grid"], description="grid", style=_STYLE),
+        "steps": widgets.SelectionSlider(options=stops, value=args["steps"], description="steps"),
+        "eta": widgets.SelectionSlider(options=list(PLAYGROUND_ETAS), value=args["eta"], description="η",
+                                       disabled=args["method"] != "ddim"),
+    }
+    controls["method"].observe(partial(_enable_eta, controls["eta"]), names="value")
+    row = widgets.Layout(display="flex", flex_flow="row wrap", align_items="center", width="100%", max_width="52rem")
+    rows = [widgets.HBox([controls[k]], layout=row) for k in ("method", "grid")]
+    rows += [_row(controls["steps"], "steps"), _row(controls["eta"], "η")]
+    box = widgets.VBox([*rows, widgets.interactive_output(show, controls)])
+    box.controls = controls
+    box.artists = artists
+    box.results = memo
+    return box
+
+
+def _enable_eta(eta: widgets.Widget, change: dict) -> None:
+    """The eta slider works for DDIM only."""
+    eta.disabled = change["new"] != "ddim"
