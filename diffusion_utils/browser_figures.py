@@ -295,7 +295,7 @@ def sampler_playground_html(
         {"name": "steps", "label": "steps", "values": stops, "min": 1, "max": T, "value": steps, "integer": True},
         {"name": "eta", "label": "$η$", "values": list(PLAYGROUND_ETAS), "min": 0.0, "max": 1.0, "value": args["eta"]},
     ]
-    n = f"{num_particles:,}".replace(",", "\u2009")
+    n = f"{num_particles:,}".replace(",", "\u202f")
     note = (f"Exact denoiser of the {points.numel()} data points, linear schedule with $T$ = {T}, the same {n} "
             f"starting points $x_T$ (seed {seed}) for every setting. Dashed line: the $W_1$ that the exact ODE solution "
             f"reaches from these $x_T$ (each particle ends on the data point of its quantile of $q_T$), the unevenness "

@@ -344,7 +344,7 @@
   const textWidth = (s, fontSize) => 0.6 * fontSize * mathRuns(s).reduce((n, r) => n + Array.from(r.text).length * (r.shift ? 0.8 : 1), 0);
   const minus = (s) => s.replace(/-/g, "\u2212");
   function fmt(x, digits) { return minus(x.toPrecision(digits)); }
-  const thousands = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, "\u2009");
+  const thousands = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, "\u202f");
 
   // ---- SVG ---------------------------------------------------------------------------------------------------
   function el(name, attrs, parent) {
