@@ -5,6 +5,7 @@ from .data import DATASET, DataScaler, toy_dataset, two_moons
 from .device import default_device
 from .elbo import ElboTerms, elbo_terms, elbo_trajectory, gaussian_kl, gaussian_log_prob
 from .forward import FixedFactorChain, forward_chain, marginal
+from .likelihood import LikelihoodResult, logsnr_grid, model_score, ode_log_likelihood, probability_flow
 from .metrics import sliced_wasserstein, wasserstein_1d
 from .mixture import empirical_distribution, marginal_density, marginal_modes, mixture_density
 from .models import Denoiser, sinusoidal_embedding
@@ -54,6 +55,7 @@ __all__ = [
     "FixedFactorChain",
     "ForwardHistogram",
     "HistogramArtists",
+    "LikelihoodResult",
     "NoiseSchedule",
     "ReverseCoefficients",
     "ReverseHistogram",
@@ -76,6 +78,7 @@ __all__ = [
     "gaussian_log_prob",
     "histogram_animation",
     "histogram_figure",
+    "logsnr_grid",
     "marginal",
     "marginal_density",
     "marginal_html",
@@ -85,10 +88,13 @@ __all__ = [
     "mixture_log_density",
     "mixture_posterior",
     "mixture_score",
+    "model_score",
+    "ode_log_likelihood",
     "plot_density_heatmap",
     "plot_paths",
     "posterior",
     "predict_x0",
+    "probability_flow",
     "reverse_coefficients",
     "sample",
     "sampler_playground_html",
