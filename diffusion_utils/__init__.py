@@ -38,6 +38,14 @@ from .reverse import (
 )
 from .samplers import GRIDS, METHODS, SampleResult, alpha_bars64, ddim_invert, sample, time_grid
 from .schedules import NoiseSchedule
+from .score_figures import (
+    ScoreField,
+    ScoreFieldArtists,
+    ScoreFrame,
+    score_field_animation,
+    score_field_figure,
+    update_score_field,
+)
 from .scores import mixture_denoiser, mixture_log_density, mixture_posterior, mixture_score
 from .text import sci
 from .training import diffusion_loss, train_denoiser
@@ -60,6 +68,9 @@ __all__ = [
     "ReverseCoefficients",
     "ReverseHistogram",
     "SampleResult",
+    "ScoreField",
+    "ScoreFieldArtists",
+    "ScoreFrame",
     "TrainedModel",
     "alpha_bars64",
     "ancestral_sample",
@@ -100,6 +111,8 @@ __all__ = [
     "sampler_playground_html",
     "save_gif",
     "sci",
+    "score_field_animation",
+    "score_field_figure",
     "sinusoidal_embedding",
     "sliced_wasserstein",
     "time_grid",
@@ -111,6 +124,7 @@ __all__ = [
     "two_moons",
     "update_fixed_factor",
     "update_histogram",
+    "update_score_field",
     "wasserstein_1d",
 ]
 __version__ = "0.1.0"

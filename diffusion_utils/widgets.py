@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from IPython.display import display
 
+from ._validate import check_int
 from .browser_figures import (
     PLAYGROUND_ETAS,
     PLAYGROUND_STEPS,
@@ -36,6 +37,7 @@ from .plotting import (
 from .reverse import ExactDenoiser
 from .samplers import GRIDS, METHODS, alpha_bars64, sample
 from .schedules import NoiseSchedule
+from .score_figures import ScoreField, score_field_figure, update_score_field
 
 __all__ = [
     "SamplerArtists",
@@ -44,6 +46,7 @@ __all__ = [
     "reverse_explorer",
     "sampler_explorer",
     "sampler_figure",
+    "score_field_explorer",
     "step_slider",
     "update_sampler",
 ]
@@ -189,6 +192,25 @@ def reverse_explorer(movie: ReverseHistogram, *, bins: int = 80, ylim: float | N
         display(artists.fig)
 
     controls = {"t": widgets.IntSlider(value=T, min=0, max=T, step=1, description="t", continuous_update=True)}
+    return _panel(show, controls, artists)
+
+
+def score_field_explorer(field: ScoreField, *, t: int = 100) -> widgets.Widget:
+    """A t slider over the exact and the learned 2-D score field, drawn as arrows (chapter: Scores and Tweedie).
+
+    Each move computes one frame (the exact score at the arrows and one network call) and updates the existing arrows
+    and samples with :func:`~diffusion_utils.score_figures.update_score_field`.
+    """
+    T = field.schedule.T
+    t = check_int("t", t, low=1, high=T)
+    artists = score_field_figure(field)
+    plt.close(artists.fig)
+
+    def show(t: int) -> None:
+        update_score_field(artists, field.frame(t))
+        display(artists.fig)
+
+    controls = {"t": widgets.IntSlider(value=t, min=1, max=T, step=1, description="t", continuous_update=True)}
     return _panel(show, controls, artists)
 
 
