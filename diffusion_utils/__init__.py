@@ -6,9 +6,11 @@ from .device import default_device
 from .elbo import ElboTerms, elbo_terms, elbo_trajectory, gaussian_kl, gaussian_log_prob
 from .forward import FixedFactorChain, forward_chain, marginal
 from .likelihood import LikelihoodResult, logsnr_grid, model_score, ode_log_likelihood, probability_flow
+from .memorisation import memorised_fraction, nearest_distance, train_on_points
 from .metrics import sliced_wasserstein, wasserstein_1d
 from .mixture import empirical_distribution, marginal_density, marginal_modes, mixture_density
 from .models import Denoiser, sinusoidal_embedding
+from .noise_figures import EtaArtists, EtaSweep, eta_animation, eta_figure, update_eta
 from .plotting import (
     PALETTE,
     FixedFactorArtists,
@@ -58,6 +60,8 @@ __all__ = [
     "DataScaler",
     "Denoiser",
     "ElboTerms",
+    "EtaArtists",
+    "EtaSweep",
     "ExactDenoiser",
     "FixedFactorArtists",
     "FixedFactorChain",
@@ -82,6 +86,8 @@ __all__ = [
     "elbo_terms",
     "elbo_trajectory",
     "empirical_distribution",
+    "eta_animation",
+    "eta_figure",
     "fixed_factor_figure",
     "fixed_factor_html",
     "forward_chain",
@@ -94,12 +100,14 @@ __all__ = [
     "marginal_density",
     "marginal_html",
     "marginal_modes",
+    "memorised_fraction",
     "mixture_denoiser",
     "mixture_density",
     "mixture_log_density",
     "mixture_posterior",
     "mixture_score",
     "model_score",
+    "nearest_distance",
     "ode_log_likelihood",
     "plot_density_heatmap",
     "plot_paths",
@@ -119,9 +127,11 @@ __all__ = [
     "to_numpy",
     "toy_dataset",
     "train_denoiser",
+    "train_on_points",
     "train_toy_1d",
     "train_two_moons",
     "two_moons",
+    "update_eta",
     "update_fixed_factor",
     "update_histogram",
     "update_score_field",

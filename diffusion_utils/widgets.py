@@ -21,8 +21,10 @@ from .browser_figures import (
     playground_args,
     playground_start,
 )
+from .data import DataScaler
 from .forward import FixedFactorChain
 from .metrics import wasserstein_1d
+from .noise_figures import EtaSweep, eta_figure, update_eta
 from .plotting import (
     PALETTE,
     ForwardHistogram,
@@ -41,6 +43,7 @@ from .score_figures import ScoreField, score_field_figure, update_score_field
 
 __all__ = [
     "SamplerArtists",
+    "eta_explorer",
     "fixed_factor_explorer",
     "histogram_explorer",
     "reverse_explorer",
@@ -380,3 +383,54 @@ def sampler_explorer(
 def _enable_eta(eta: widgets.Widget, change: dict) -> None:
     """The eta slider works for DDIM only."""
     eta.disabled = change["new"] != "ddim"
+
+
+def eta_explorer(
+    model: ExactDenoiser | torch.nn.Module,
+    schedule: NoiseSchedule,
+    xT: torch.Tensor,
+    points: np.ndarray | tuple[float, ...],
+    *,
+    steps: int = 200,
+    seed: int = 0,
+    num_paths: int = 20,
+    scaler: DataScaler | None = None,
+    edges: np.ndarray | None = None,
+) -> widgets.Widget:
+    """A DDIM eta slider: paths from one x_T and the samples' shares (chapter: Noise, determinism and the start).
+
+    Every eta runs :meth:`~diffusion_utils.noise_figures.EtaSweep.simulate` once from the same ``xT`` (N, 1) with
+    the same noise draws (``seed``) and keeps the result; :func:`~diffusion_utils.noise_figures.update_eta` redraws
+    the existing artists. ``points`` are the data points in data units (``scaler`` decodes the model's units),
+    ``edges`` the histogram's bin edges (default: width 1, centred on the integers, over the range of the eta = 0
+    run and the points).
+    """
+    runs: dict[float, EtaSweep] = {}
+
+    def run(eta: float) -> EtaSweep:
+        key = round(float(eta), 12)
+        if key not in runs:
+            runs[key] = EtaSweep.simulate(model, schedule, xT, (key,), steps=steps, seed=seed, num_paths=num_paths,
+                                          scaler=scaler)
+        return runs[key]
+
+    first = run(0.0)
+    points = np.asarray(points, dtype=float).ravel()
+    if edges is None:
+        low = min(float(first.paths.min()), float(first.samples.min()), float(points.min()))
+        high = max(float(first.paths.max()), float(first.samples.max()), float(points.max()))
+        pad = 0.15 * (high - low)
+        edges = np.arange(np.floor(low - pad) - 0.5, np.ceil(high + pad) + 1.0, 1.0)
+    artists = eta_figure(first.times, edges, points, num_paths=num_paths)
+    plt.close(artists.fig)
+
+    def show(eta: float) -> None:
+        sweep = run(eta)
+        update_eta(artists, sweep.paths[0], sweep.samples[0], sweep.etas[0])
+        display(artists.fig)
+
+    controls = {"eta": widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.1, description="η",
+                                           readout_format=".1f", continuous_update=False)}
+    box = _panel(show, controls, artists)
+    box.runs = runs
+    return box
