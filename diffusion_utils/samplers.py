@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import torch
 
-from ._validate import check_generator, check_int, check_tensor, is_concrete
+from ._validate import check_generator, check_int, check_positive, check_tensor, is_concrete
 from .reverse import _check_model
 from .schedules import NoiseSchedule, check_schedule
 
@@ -70,6 +70,7 @@ def time_grid(schedule: NoiseSchedule, steps: int, grid: str = "uniform", *, rho
     steps = check_int("steps", steps, low=1, high=T)
     if grid not in GRIDS:
         raise ValueError(f"grid must be one of {GRIDS}, got {grid!r}")
+    rho = check_positive("rho", rho)
     if grid == "uniform":
         times = torch.round(torch.linspace(T, 0, steps + 1, dtype=torch.float64)).long()[:-1]
     else:
