@@ -80,14 +80,14 @@ def check_times(name: str, t: object, *, high: int | None, device: torch.device)
     return check_int(name, t, low=0, high=high)
 
 
-def check_generator(generator: object, x0: torch.Tensor) -> None:
-    """A generator must be a torch.Generator (or None) on the device of the data it perturbs."""
+def check_generator(generator: object, x0: torch.Tensor, name: str = "x0") -> None:
+    """A generator must be a torch.Generator (or None) on the device of the data it perturbs (named ``name``)."""
     if generator is None:
         return
     if not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
     if generator.device.type != x0.device.type:
         raise ValueError(
-            f"generator is on {generator.device} but x0 is on {x0.device}; "
-            f"create it with torch.Generator(device=x0.device)"
+            f"generator is on {generator.device} but {name} is on {x0.device}; "
+            f"create it with torch.Generator(device={name}.device)"
         )

@@ -59,7 +59,7 @@ def sliced_wasserstein(
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"x and y must have the same dimension, got {x.shape[1]} and {y.shape[1]}")
     num_projections = check_int("num_projections", num_projections, low=1)
-    check_generator(generator, x)
+    check_generator(generator, x, "x")
     dirs = torch.randn((num_projections, x.shape[1]), generator=generator, device=x.device, dtype=torch.float64)
     dirs = dirs / dirs.norm(dim=1, keepdim=True)
     px, py = x.to(torch.float64) @ dirs.T, y.to(torch.float64) @ dirs.T

@@ -142,7 +142,7 @@ def ddpm_step(
     t = _check_reverse_t(t, schedule)
     if variance not in VARIANCES:
         raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
-    check_generator(generator, xt)
+    check_generator(generator, xt, "xt")
     return _step(xt, eps, t, reverse_coefficients(schedule), generator, variance)
 
 
@@ -201,7 +201,7 @@ def ancestral_sample(
     _check_model(model, schedule)
     if variance not in VARIANCES:
         raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
-    check_generator(generator, xT)
+    check_generator(generator, xT, "xT")
     if not isinstance(progress, (bool, str)):
         raise TypeError(f"progress must be a bool or a label (str), got {type(progress).__name__}")
     was_training = getattr(model, "training", False)

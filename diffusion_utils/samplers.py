@@ -160,7 +160,7 @@ def sample(
     eta = _check_eta(eta, method)
     if grid not in GRIDS:
         raise ValueError(f"grid must be one of {GRIDS}, got {grid!r}")
-    check_generator(generator, xT)
+    check_generator(generator, xT, "xT")
     was_training = getattr(model, "training", False)
     if was_training:
         model.eval()

@@ -44,7 +44,7 @@ def train_denoiser(
     """
     check_tensor("data", data, min_ndim=2, max_ndim=2)
     check_schedule(schedule, "data", data)
-    check_generator(generator, data)
+    check_generator(generator, data, "data")
     steps = check_int("steps", steps, low=1)
     batch_size = check_int("batch_size", batch_size, low=1)
     lr = check_positive("lr", lr)
