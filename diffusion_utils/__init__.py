@@ -1,17 +1,32 @@
 """diffusion_utils: the small package behind the interactive lecture notes on diffusion models."""
 
-from .browser_figures import fixed_factor_html, marginal_html, sampler_playground_html
-from .data import DATASET, DataScaler, toy_dataset, two_moons
-from .device import default_device
-from .elbo import ElboTerms, elbo_terms, elbo_trajectory, gaussian_kl, gaussian_log_prob
-from .forward import FixedFactorChain, forward_chain, marginal
-from .likelihood import LikelihoodResult, logsnr_grid, model_score, ode_log_likelihood, probability_flow
-from .memorisation import memorised_fraction, nearest_distance, train_on_points
-from .metrics import sliced_wasserstein, wasserstein_1d
-from .mixture import empirical_distribution, marginal_density, marginal_modes, mixture_density
-from .models import Denoiser, sinusoidal_embedding
-from .noise_figures import EtaArtists, EtaSweep, eta_animation, eta_figure, update_eta
-from .plotting import (
+from .core.data import DATASET, DataScaler, toy_dataset, two_moons
+from .core.device import default_device
+from .core.elbo import ElboTerms, elbo_terms, elbo_trajectory, gaussian_kl, gaussian_log_prob
+from .core.forward import FixedFactorChain, forward_chain, marginal
+from .core.likelihood import LikelihoodResult, logsnr_grid, model_score, ode_log_likelihood, probability_flow
+from .core.memorisation import memorised_fraction, nearest_distance, train_on_points
+from .core.metrics import sliced_wasserstein, wasserstein_1d
+from .core.mixture import empirical_distribution, marginal_density, marginal_modes, mixture_density
+from .core.models import Denoiser, sinusoidal_embedding
+from .core.recipes import TrainedModel, train_toy_1d, train_two_moons
+from .core.reverse import (
+    ExactDenoiser,
+    ReverseCoefficients,
+    ancestral_sample,
+    ddpm_step,
+    posterior,
+    predict_x0,
+    reverse_coefficients,
+)
+from .core.samplers import GRIDS, METHODS, SampleResult, alpha_bars64, ddim_invert, sample, time_grid
+from .core.schedules import NoiseSchedule
+from .core.scores import mixture_denoiser, mixture_log_density, mixture_posterior, mixture_score
+from .core.text import sci
+from .core.training import diffusion_loss, train_denoiser
+from .figures.browser_figures import fixed_factor_html, marginal_html, sampler_playground_html
+from .figures.noise_figures import EtaArtists, EtaSweep, eta_animation, eta_figure, update_eta
+from .figures.plotting import (
     PALETTE,
     FixedFactorArtists,
     ForwardHistogram,
@@ -28,19 +43,7 @@ from .plotting import (
     update_fixed_factor,
     update_histogram,
 )
-from .recipes import TrainedModel, train_toy_1d, train_two_moons
-from .reverse import (
-    ExactDenoiser,
-    ReverseCoefficients,
-    ancestral_sample,
-    ddpm_step,
-    posterior,
-    predict_x0,
-    reverse_coefficients,
-)
-from .samplers import GRIDS, METHODS, SampleResult, alpha_bars64, ddim_invert, sample, time_grid
-from .schedules import NoiseSchedule
-from .score_figures import (
+from .figures.score_figures import (
     ScoreField,
     ScoreFieldArtists,
     ScoreFrame,
@@ -48,9 +51,6 @@ from .score_figures import (
     score_field_figure,
     update_score_field,
 )
-from .scores import mixture_denoiser, mixture_log_density, mixture_posterior, mixture_score
-from .text import sci
-from .training import diffusion_loss, train_denoiser
 
 __all__ = [
     "DATASET",

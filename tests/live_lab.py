@@ -377,10 +377,10 @@ def explorer_cells(notebook_cells: list[dict], names: tuple[str, ...]) -> list[i
             if cell["cell_type"] == "code" and any(f"{name}(" in "".join(cell["source"]) for name in names)]
 
 
-# The live explorers of diffusion_utils.widgets (its other public name, step_slider, is their button helper).
+# The live explorers of diffusion_utils.figures.widgets (its other public name, step_slider, is their button helper).
 def explorer_names() -> tuple[str, ...]:
     """The names of the package's live explorers."""
-    from diffusion_utils import widgets
+    from diffusion_utils.figures import widgets
 
     return tuple(name for name in widgets.__all__ if name.endswith("_explorer"))
 

@@ -40,7 +40,7 @@ def test_marginal_html_embeds_the_data_and_the_script():
 
 def test_beta_values_are_exact_decimals():
     """0.04 on the slider is the float 0.04 (the package's), not 10**-1.4; a value passed in is kept exactly."""
-    values = du.browser_figures.BETA_VALUES
+    values = du.figures.browser_figures.BETA_VALUES
     assert 0.04 in values and 0.15 in values and 0.5 in values and 0.0398 not in values
     assert list(values) == sorted(set(values)) and all(float(repr(v)) == v for v in values)
     cfg = _config(du.marginal_html(DATA, beta=0.037).data)

@@ -30,7 +30,7 @@ def test_bad_environment_value_is_named(monkeypatch):
 def test_every_public_helper_names_its_home_chapter():
     import inspect
 
-    from diffusion_utils import widgets
+    from diffusion_utils.figures import widgets
 
     public = [getattr(du, name) for name in du.__all__] + [getattr(widgets, name) for name in widgets.__all__]
     missing = [obj.__name__ for obj in public if callable(obj) and "chapter" not in (inspect.getdoc(obj) or "").lower()]

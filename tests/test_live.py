@@ -1,6 +1,6 @@
 """The live notebook, end to end: JupyterLab from the venv, the chapters with a live explorer, headless Chromium.
 
-For each chapter whose code calls an explorer of ``diffusion_utils.widgets`` (today fixed_factor.md, example.md and
+For each chapter whose code calls an explorer of ``diffusion_utils.figures.widgets`` (today fixed_factor.md, example.md and
 sampling.md), the test opens the chapter as a student does (*Open With → Jupytext Notebook*), checks that the
 Markdown is rendered as MyST (jupyterlab-myst: exercise boxes, folded solutions, typeset math, no raw directives),
 runs the cells **up to and including the explorer** (the cells after it do not feed the explorer, and nbval executes

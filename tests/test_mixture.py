@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import diffusion_utils as du
-import diffusion_utils.mixture as mixture_module
+import diffusion_utils.core.mixture as mixture_module
 
 DATA = torch.tensor(du.DATASET)
 GRID = torch.linspace(-16, 16, 3201)

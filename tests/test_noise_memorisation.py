@@ -14,8 +14,8 @@ import pytest
 import torch
 
 import diffusion_utils as du
-from diffusion_utils import memorisation
-from diffusion_utils.widgets import eta_explorer
+from diffusion_utils.core import memorisation
+from diffusion_utils.figures.widgets import eta_explorer
 
 SCHEDULE = du.NoiseSchedule.linear(1000, dtype=torch.float64)
 AB_T = SCHEDULE.alpha_bars[-1].item()

@@ -29,7 +29,7 @@ import pytest
 import torch
 
 import diffusion_utils as du
-from diffusion_utils.browser_figures import (
+from diffusion_utils.figures.browser_figures import (
     PLAYGROUND_ETAS,
     PLAYGROUND_STEPS,
     PLAYGROUND_THEMES,
@@ -168,7 +168,7 @@ def test_exact_ode_ends_on_the_quantile_points(data, schedule):
 
 
 def test_sampler_explorer_callback_headless(data, schedule):
-    from diffusion_utils.widgets import sampler_explorer, update_sampler
+    from diffusion_utils.figures.widgets import sampler_explorer, update_sampler
 
     box = sampler_explorer(data, num_particles=400, seed=2, method="euler", steps=5)
     c = box.controls

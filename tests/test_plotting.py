@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import diffusion_utils as du
-from diffusion_utils.widgets import fixed_factor_explorer, histogram_explorer
+from diffusion_utils.figures.widgets import fixed_factor_explorer, histogram_explorer
 
 DATA = torch.tensor(du.DATASET)
 GRID = torch.linspace(-16, 16, 3201)
@@ -173,7 +173,7 @@ def test_step_buttons_move_the_sliders_by_one_step():
 
 
 def test_reverse_histogram_frames_and_explorer():
-    from diffusion_utils.widgets import reverse_explorer
+    from diffusion_utils.figures.widgets import reverse_explorer
 
     s = du.NoiseSchedule.linear(50)
     data = torch.tensor(du.DATASET)[:, None]
@@ -211,14 +211,14 @@ def test_histogram_titles_and_autoscale(movie):
     du.update_histogram(artists, samples, density, 40, title=movie.title(40))
     top = artists.ax.get_ylim()[1]
     assert max(density.max(), np.histogram(samples, bins=EDGES, density=True)[0].max()) < top
-    assert top in {du.plotting.nice_ceil(top)}
+    assert top in {du.figures.plotting.nice_ceil(top)}
     assert movie.title(0).startswith("t = 0: the data") and movie.title(7) == "t = 7"
     fixed = du.histogram_figure(GRID, EDGES)
     du.update_histogram(fixed, samples, density, 40)
     assert fixed.ax.get_ylim() == (0.0, 0.6) and not fixed.autoscale
-    assert [du.plotting.nice_ceil(v) for v in (0.041, 0.05, 0.0501, 7.3, 0.9)] == [0.05, 0.05, 0.06, 8.0, 1.0]
+    assert [du.figures.plotting.nice_ceil(v) for v in (0.041, 0.05, 0.0501, 7.3, 0.9)] == [0.05, 0.05, 0.06, 8.0, 1.0]
     with pytest.raises(ValueError, match="positive"):
-        du.plotting.nice_ceil(0.0)
+        du.figures.plotting.nice_ceil(0.0)
 
 
 def test_palette_contrast_on_white_and_dark():
@@ -236,7 +236,7 @@ def test_palette_contrast_on_white_and_dark():
     for name, colour in du.PALETTE.items():
         assert contrast(colour, "#ffffff") >= 3.0, (name, contrast(colour, "#ffffff"))
         assert contrast(colour, "#121212") >= 3.0, (name, contrast(colour, "#121212"))
-    for mode, theme in du.browser_figures.THEMES.items():
+    for mode, theme in du.figures.browser_figures.THEMES.items():
         for key in ("fg", "axis", "grey", "blue", "vermillion"):
             assert contrast(theme[key], theme["bg"]) >= 3.0, (mode, key, contrast(theme[key], theme["bg"]))
 
@@ -244,7 +244,7 @@ def test_palette_contrast_on_white_and_dark():
 def test_ancestral_sample_progress_bar(capsys):
     """progress= shows a tqdm bar over the T steps (off by default) and changes no number.
 
-    (The option lives in diffusion_utils/reverse.py; its test sits here with the other display tests.)
+    (The option lives in diffusion_utils/core/reverse.py; its test sits here with the other display tests.)
     """
     s = du.NoiseSchedule.linear(30)
     model = du.ExactDenoiser(torch.tensor(du.DATASET)[:, None] / 10, s)

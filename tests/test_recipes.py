@@ -1,4 +1,4 @@
-"""The on-disk cache of the book's trained models (diffusion_utils/recipes.py, chapter: Training a denoiser)."""
+"""The on-disk cache of the book's trained models (diffusion_utils/core/recipes.py, chapter: Training a denoiser)."""
 
 from pathlib import Path
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import diffusion_utils as du
-from diffusion_utils import recipes
+from diffusion_utils.core import recipes
 
 STEPS = 50  # a short run: the cache does not care how long the training was
 

@@ -16,8 +16,8 @@ import pytest
 import torch
 
 import diffusion_utils as du
-from diffusion_utils import widgets
-from diffusion_utils.widgets import score_field_explorer
+from diffusion_utils.figures import widgets
+from diffusion_utils.figures.widgets import score_field_explorer
 
 SCHEDULE = du.NoiseSchedule.linear(100)
 DATA = du.two_moons(200, generator=torch.Generator().manual_seed(0), device="cpu")

@@ -1,4 +1,4 @@
-"""Exact scores, denoisers, posteriors and log-densities of a noised point cloud (diffusion_utils/scores.py).
+"""Exact scores, denoisers, posteriors and log-densities of a noised point cloud (diffusion_utils/core/scores.py).
 
 Chapter: Scores and Tweedie. Every function is compared with an independent formula (autograd of the log-density,
 brute-force Gaussian sums in float64, a Monte Carlo conditional mean), at single and per-sample noise levels.

@@ -88,7 +88,7 @@ def train_on_points(
 ) -> TrainedModel:
     """Train the book's MLP noise predictor (``hidden`` x ``depth``) on ``data`` (N, d) for ``steps`` Adam steps.
 
-    Chapter: Memorisation. Same recipe as :func:`~diffusion_utils.recipes.train_two_moons` (standardised data,
+    Chapter: Memorisation. Same recipe as :func:`~diffusion_utils.core.recipes.train_two_moons` (standardised data,
     linear schedule T = 1000, Adam with a cosine decay from ``lr``), on data's device, seeded by ``seed``. With
     ``start`` (a result of this function on the same data) a copy of that network trains ``steps`` more steps with a
     fresh optimiser and decay (a warm restart); ``start`` itself is left unchanged and the losses are appended.

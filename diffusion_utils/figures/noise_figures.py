@@ -2,7 +2,7 @@
 
 Home chapter: Noise, determinism and where the chain starts. :class:`EtaSweep` runs DDIM at several eta from the same
 starting points and the same noise draws; :func:`eta_figure` draws the empty figure, :func:`update_eta` (the slider
-callback of :func:`~diffusion_utils.widgets.eta_explorer`) fills it for one eta, and :func:`eta_animation` plays the
+callback of :func:`~diffusion_utils.figures.widgets.eta_explorer`) fills it for one eta, and :func:`eta_animation` plays the
 same callback over the sweep for the website.
 """
 
@@ -18,11 +18,11 @@ import numpy as np
 import torch
 from matplotlib.animation import FuncAnimation
 
-from ._validate import check_int, check_tensor
-from .data import DataScaler
+from ..core._validate import check_int, check_tensor
+from ..core.data import DataScaler
+from ..core.samplers import sample, time_grid
+from ..core.schedules import NoiseSchedule
 from .plotting import PALETTE, to_numpy
-from .samplers import sample, time_grid
-from .schedules import NoiseSchedule
 
 __all__ = ["EtaArtists", "EtaSweep", "eta_animation", "eta_figure", "update_eta"]
 

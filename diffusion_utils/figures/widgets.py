@@ -11,7 +11,13 @@ import numpy as np
 import torch
 from IPython.display import display
 
-from ._validate import check_int
+from ..core._validate import check_int
+from ..core.data import DataScaler
+from ..core.forward import FixedFactorChain
+from ..core.metrics import wasserstein_1d
+from ..core.reverse import ExactDenoiser
+from ..core.samplers import GRIDS, METHODS, alpha_bars64, sample
+from ..core.schedules import NoiseSchedule
 from .browser_figures import (
     PLAYGROUND_ETAS,
     PLAYGROUND_STEPS,
@@ -21,9 +27,6 @@ from .browser_figures import (
     playground_args,
     playground_start,
 )
-from .data import DataScaler
-from .forward import FixedFactorChain
-from .metrics import wasserstein_1d
 from .noise_figures import EtaSweep, eta_figure, update_eta
 from .plotting import (
     PALETTE,
@@ -36,9 +39,6 @@ from .plotting import (
     update_fixed_factor,
     update_histogram,
 )
-from .reverse import ExactDenoiser
-from .samplers import GRIDS, METHODS, alpha_bars64, sample
-from .schedules import NoiseSchedule
 from .score_figures import ScoreField, score_field_figure, update_score_field
 
 __all__ = [
@@ -202,7 +202,7 @@ def score_field_explorer(field: ScoreField, *, t: int = 100) -> widgets.Widget:
     """A t slider over the exact and the learned 2-D score field, drawn as arrows (chapter: Scores and Tweedie).
 
     Each move computes one frame (the exact score at the arrows and one network call) and updates the existing arrows
-    and samples with :func:`~diffusion_utils.score_figures.update_score_field`.
+    and samples with :func:`~diffusion_utils.figures.score_figures.update_score_field`.
     """
     T = field.schedule.T
     t = check_int("t", t, low=1, high=T)
@@ -326,7 +326,7 @@ def sampler_explorer(
 ) -> widgets.Widget:
     """Live twin of the sampler playground: ``du.sample`` on the exact denoiser of ``data`` (chapter: Samplers compared).
 
-    The same controls and starting points x_T as :func:`~diffusion_utils.browser_figures.sampler_playground_html`;
+    The same controls and starting points x_T as :func:`~diffusion_utils.figures.browser_figures.sampler_playground_html`;
     sampling runs on ``data``'s device (float64, float32 on MPS). The ODE samplers give the browser figure's
     particles; DDPM, Euler-Maruyama and DDIM with eta > 0 draw torch noise (a generator seeded with seed + 1). Every
     setting tried adds its point to the W1-versus-NFE curves of the current grid.
@@ -399,8 +399,8 @@ def eta_explorer(
 ) -> widgets.Widget:
     """A DDIM eta slider: paths from one x_T and the samples' shares (chapter: Noise, determinism and the start).
 
-    Every eta runs :meth:`~diffusion_utils.noise_figures.EtaSweep.simulate` once from the same ``xT`` (N, 1) with
-    the same noise draws (``seed``) and keeps the result; :func:`~diffusion_utils.noise_figures.update_eta` redraws
+    Every eta runs :meth:`~diffusion_utils.figures.noise_figures.EtaSweep.simulate` once from the same ``xT`` (N, 1) with
+    the same noise draws (``seed``) and keeps the result; :func:`~diffusion_utils.figures.noise_figures.update_eta` redraws
     the existing artists. ``points`` are the data points in data units (``scaler`` decodes the model's units),
     ``edges`` the histogram's bin edges (default: width 1, centred on the integers, over the range of the eta = 0
     run and the points).

@@ -20,12 +20,12 @@ from importlib import resources
 import torch
 from IPython.display import HTML
 
-from ._validate import check_int, check_positive, check_tensor
-from .metrics import wasserstein_1d
-from .mixture import empirical_distribution
+from ..core._validate import check_int, check_positive, check_tensor
+from ..core.metrics import wasserstein_1d
+from ..core.mixture import empirical_distribution
+from ..core.samplers import GRIDS, METHODS, alpha_bars64
+from ..core.schedules import NoiseSchedule
 from .plotting import PALETTE, PALETTE_DARK
-from .samplers import GRIDS, METHODS, alpha_bars64
-from .schedules import NoiseSchedule
 
 __all__ = ["BETA_VALUES", "PLAYGROUND_ETAS", "PLAYGROUND_STEPS", "SLIDER_RANGES", "fixed_factor_html", "marginal_html", "ode_limit_1d",
            "playground_start", "sampler_playground_html"]

@@ -241,7 +241,7 @@ class ExactDenoiser:
     """The best possible noise predictor for a finite dataset: eps_hat = (x_t - sqrt(ab_t) E[x_0 | x_t]) / sqrt(1 - ab_t).
 
     E[x_0 | x_t] is the posterior mean over the data points, weighted by N(x_t; sqrt(ab_t) x_0, 1 - ab_t)
-    (chapter: Ancestral sampling), computed by :func:`~diffusion_utils.scores.mixture_denoiser`, the package's one
+    (chapter: Ancestral sampling), computed by :func:`~diffusion_utils.core.scores.mixture_denoiser`, the package's one
     implementation. ``data`` is (K, d) on the schedule's device; ``weights`` (K,) default uniform.
     """
 

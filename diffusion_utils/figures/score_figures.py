@@ -15,10 +15,10 @@ import torch
 from matplotlib.animation import FuncAnimation
 from matplotlib.colors import ListedColormap, Normalize
 
-from ._validate import check_int, check_positive, check_tensor
+from ..core._validate import check_int, check_positive, check_tensor
+from ..core.schedules import NoiseSchedule, check_schedule
+from ..core.scores import mixture_score
 from .plotting import FRAME_FONTS, to_numpy
-from .schedules import NoiseSchedule, check_schedule
-from .scores import mixture_score
 
 __all__ = ["ScoreField", "ScoreFieldArtists", "ScoreFrame", "score_field_animation", "score_field_figure",
            "update_score_field"]

@@ -17,11 +17,11 @@ import torch
 from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.collections import LineCollection
 
-from ._validate import check_int
-from .data import DataScaler
-from .forward import FixedFactorChain, forward_chain
-from .mixture import marginal_density, mixture_density
-from .schedules import NoiseSchedule
+from ..core._validate import check_int
+from ..core.data import DataScaler
+from ..core.forward import FixedFactorChain, forward_chain
+from ..core.mixture import marginal_density, mixture_density
+from ..core.schedules import NoiseSchedule
 
 __all__ = [
     "PALETTE",

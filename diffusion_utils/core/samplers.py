@@ -136,7 +136,7 @@ def sample(
     Methods (each step from t to s < t; ab = alpha_bar, eps_hat = model(x, t), x0_hat = (x - sqrt(1-ab_t) eps_hat)/sqrt(ab_t)):
 
     - ``"ddpm"``: ancestral sampling with the respaced posterior q(x_s | x_t, x0_hat) (Ho et al. 2020; with
-      steps = T it is :func:`~diffusion_utils.reverse.ancestral_sample`);
+      steps = T it is :func:`~diffusion_utils.core.reverse.ancestral_sample`);
     - ``"ddim"``: x_s = sqrt(ab_s) x0_hat + sqrt(1 - ab_s - s2) eps_hat + s z with
       s2 = eta^2 (1-ab_s)/(1-ab_t) (1 - ab_t/ab_s) (Song et al. 2021a; eta = 1 is DDPM's noise);
     - ``"euler"``, ``"heun"``: Euler and Heun (Karras et al. 2022, Algorithm 1 with s(t) = sqrt(ab)) on the
