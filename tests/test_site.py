@@ -215,6 +215,15 @@ SEARCH_DONE = ('typeof Search !== "undefined" && Search._pulse_status === -1'
 SNIPPETS_DONE = 'Array.from(document.querySelectorAll("#search-results li")).every((li) => li.querySelector("p.context"))'
 
 
+# The sampler playground on a built page: mounted with a result, then one deterministic setting computed at once.
+PLAYGROUND_RUN = """(() => {
+  const fig = FIG, first = fig.sp.result;
+  const r = fig.sp.set({method: "dpmpp_2m", steps: 20, grid: "logsnr", eta: 0});
+  return {config: JSON.parse(fig.dataset.config), first_nfe: first.nfe, x: Array.from(r.samples), nfe: r.nfe,
+          w1: r.w1, stroked: fig.querySelectorAll("svg path, svg line, svg polyline").length};
+})()"""
+
+
 def _open(page, url: str) -> dict:
     """Load a page, wait for MathJax and the widgets, and return the VISIT report."""
     page.goto(url)
@@ -253,6 +262,11 @@ def _desktop(page, server, page_path: str) -> dict:
         settings = MARGINAL_SETTINGS if kind == "marginal" else FIXED_FACTOR_SETTINGS
         for s in settings:
             report["kernel_free"].append(page.js(f"({MOVE})({index}, {json.dumps(s)})"))
+    report["playground"] = []
+    for index in range(page.js('document.querySelectorAll(".sp-figure").length')):
+        fig = f'document.querySelectorAll(".sp-figure")[{index}]'
+        page.wait_for(f"{fig}.sp && {fig}.sp.result", timeout=30)
+        report["playground"].append(page.js(PLAYGROUND_RUN.replace("FIG", fig)))
     if page_path == "search.html":
         page.wait_for(SEARCH_DONE, timeout=30)
         try:  # each result's snippet arrives with its own fetch, after the list is complete
@@ -562,3 +576,24 @@ def test_kernel_free_figures_recompute_the_package_numbers(visits):
             assert math.isclose(res["stationary"], chain.stationary_variance, rel_tol=1e-12)
             expected = du.mixture_density(grid, mean[t], var[t])
             assert torch.allclose(torch.tensor(res["density"], dtype=f64), expected, rtol=1e-9, atol=1e-12)
+
+
+def test_sampler_playground_on_its_page_equals_the_package(visits):
+    """The playground on the built Samplers page mounts, draws, and its DPM-Solver++(2M) result (20 steps, log-SNR
+    grid, from the page's embedded x_T) equals du.sample with the exact denoiser in float64; the playground's own
+    test (tests/test_playground.py) covers every method, grid, the timing and the layout."""
+    runs = {page: r["playground"] for page, r in visits["pages"].items() if r.get("playground")}
+    assert list(runs) == ["book/scores/samplers.html"], list(runs)
+    (run,) = runs["book/scores/samplers.html"]
+    from diffusion_utils.figures.browser_figures import playground_start
+
+    cfg = run["config"]
+    assert run["first_nfe"] >= 1 and run["stroked"] > 0 and run["nfe"] == 20
+    schedule = du.NoiseSchedule.linear(cfg["T"], dtype=torch.float64)
+    assert torch.equal(torch.tensor(cfg["alpha_bars"], dtype=torch.float64), du.alpha_bars64(schedule))
+    points = torch.tensor(cfg["points"], dtype=torch.float64)[:, None]
+    xT = playground_start(len(run["x"]), cfg["seed"])
+    expected = du.sample(du.ExactDenoiser(points, schedule), schedule, xT, method="dpmpp_2m", steps=20, grid="logsnr")
+    got = torch.tensor(run["x"], dtype=torch.float64)
+    assert (got - expected.samples[:, 0]).abs().max() < 1e-9
+    assert abs(run["w1"] - float(du.wasserstein_1d(got, points[:, 0]))) < 1e-9
