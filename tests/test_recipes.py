@@ -160,3 +160,21 @@ def test_bad_arguments_are_named(cache):
     with pytest.raises(ValueError, match="num_points must lie in"):
         du.train_two_moons("cpu", steps=STEPS, num_points=1)
     assert not cache.exists()
+
+
+def test_train_on_points_is_cached_bitwise_and_keyed_by_data_arguments_and_start(cache):
+    """The memorisation chapter's trainer: a second call loads what the first trained (same bits as cache=False); other
+    data, another argument or another starting network is a miss (a new file)."""
+    data = du.two_moons(16, generator=torch.Generator().manual_seed(16), device="cpu")
+    first = du.train_on_points(data, steps=STEPS, seed=4, batch_size=32)
+    again = du.train_on_points(data, steps=STEPS, seed=4, batch_size=32)
+    assert_same(first, again)
+    assert_same(first, du.train_on_points(data, steps=STEPS, seed=4, batch_size=32, cache=False))
+    more = du.train_on_points(data, steps=STEPS, seed=4, batch_size=32, start=first)
+    assert_same(more, du.train_on_points(data, steps=STEPS, seed=4, batch_size=32, start=again))
+    assert_same(more, du.train_on_points(data, steps=STEPS, seed=4, batch_size=32, start=first, cache=False))
+    assert len(list(cache.glob("train_on_points-*.pt"))) == 2
+    du.train_on_points(data + 1e-3, steps=STEPS, seed=4, batch_size=32)
+    du.train_on_points(data, steps=STEPS, seed=4, batch_size=32, depth=2)
+    du.train_on_points(data, steps=STEPS, seed=4, batch_size=32, start=more)
+    assert len(list(cache.glob("train_on_points-*.pt"))) == 5

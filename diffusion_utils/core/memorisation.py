@@ -10,13 +10,14 @@ capacity (or training time) of the network.
 from __future__ import annotations
 
 import copy
+import hashlib
 
 import torch
 
 from ._validate import check_int, check_positive, check_same_device, check_tensor, is_concrete
 from .data import DataScaler
 from .models import Denoiser
-from .recipes import TrainedModel
+from .recipes import TrainedModel, _cached
 from .schedules import NoiseSchedule
 from .training import train_denoiser
 
@@ -85,6 +86,7 @@ def train_on_points(
     seed: int = 0,
     start: TrainedModel | None = None,
     progress: bool = False,
+    cache: bool = True,
 ) -> TrainedModel:
     """Train the book's MLP noise predictor (``hidden`` x ``depth``) on ``data`` (N, d) for ``steps`` Adam steps.
 
@@ -92,7 +94,8 @@ def train_on_points(
     linear schedule T = 1000, Adam with a cosine decay from ``lr``), on data's device, seeded by ``seed``. With
     ``start`` (a result of this function on the same data) a copy of that network trains ``steps`` more steps with a
     fresh optimiser and decay (a warm restart); ``start`` itself is left unchanged and the losses are appended.
-    Nothing is cached: every call trains.
+    With ``cache`` (default) the result is kept in the trained-model cache of :mod:`~diffusion_utils.core.recipes`,
+    keyed by the data's bytes, every argument and (for a warm restart) the starting network's weights and losses.
     """
     data = check_tensor("data", data, min_ndim=2, max_ndim=2)
     if data.shape[0] < 2:
@@ -119,6 +122,25 @@ def train_on_points(
         schedule, scaler, previous = start.schedule, start.scaler, start.losses
         model = copy.deepcopy(start.model)
     generator = torch.Generator(device=data.device).manual_seed(seed + 1 + previous.numel())
-    losses = train_denoiser(model, scaler.encode(data), schedule, steps=steps, lr=lr, batch_size=batch_size,
-                            generator=generator, progress=progress)
-    return TrainedModel(model, schedule, scaler, data, torch.cat([previous, losses]))
+
+    def train() -> TrainedModel:
+        losses = train_denoiser(model, scaler.encode(data), schedule, steps=steps, lr=lr, batch_size=batch_size,
+                                generator=generator, progress=progress)
+        return TrainedModel(model, schedule, scaler, data, torch.cat([previous, losses]))
+
+    if not is_concrete(data):
+        return train()
+    args = {"data": _digest(data), "steps": steps, "hidden": hidden, "depth": depth, "lr": float(lr),
+            "batch_size": int(batch_size), "seed": seed,
+            "start": None if start is None else _digest(*start.model.state_dict().values(), start.losses)}
+    return _cached("train_on_points", args, data.device, train,
+                   model_args={"dim": data.shape[1], "T": schedule.T, "hidden": hidden, "depth": depth},
+                   seed=seed, cache=cache, progress=progress)
+
+
+def _digest(*tensors: torch.Tensor) -> str:
+    """SHA-256 of the tensors' shapes and float64 values (the cache key of a dataset or of a network's weights)."""
+    h = hashlib.sha256()
+    for x in tensors:
+        h.update(repr(tuple(x.shape)).encode() + x.detach().to("cpu", torch.float64).contiguous().numpy().tobytes())
+    return h.hexdigest()

@@ -30,7 +30,7 @@ __all__ = ["CACHE_ENV_VAR", "TrainedModel", "cache_dir", "train_toy_1d", "train_
 #: Folder of the trained-model cache; an empty value or "off" turns the cache off.
 CACHE_ENV_VAR = "DIFFUSION_UTILS_CACHE"
 # The modules whose code decides the trained weights; any change to one of them misses the cache.
-_SOURCES = ("data.py", "models.py", "recipes.py", "schedules.py", "training.py")
+_SOURCES = ("data.py", "memorisation.py", "models.py", "recipes.py", "schedules.py", "training.py")
 _FORMAT = 1  # version of the file layout below
 
 
@@ -128,8 +128,9 @@ def _load(path: Path, key: str, device: torch.device, seed: int) -> TrainedModel
         if not isinstance(payload, dict) or payload.get("key") != key:
             return None
         dim, T, hidden = (payload["model_args"][k] for k in ("dim", "T", "hidden"))
+        depth = payload["model_args"].get("depth", 3)
         # The same construction as in _fit (the same generator, so the global RNG is left as a fresh training leaves it).
-        model = Denoiser(dim, T, hidden=hidden, generator=torch.Generator().manual_seed(seed))
+        model = Denoiser(dim, T, hidden=hidden, depth=depth, generator=torch.Generator().manual_seed(seed))
         model.load_state_dict(payload["state_dict"], strict=True)
         model.to(device).eval()
         shift = payload["shift"]
