@@ -133,9 +133,11 @@ def train_on_points(
     args = {"data": _digest(data), "steps": steps, "hidden": hidden, "depth": depth, "lr": float(lr),
             "batch_size": int(batch_size), "seed": seed,
             "start": None if start is None else _digest(*start.model.state_dict().values(), start.losses)}
-    return _cached("train_on_points", args, data.device, train,
-                   model_args={"dim": data.shape[1], "T": schedule.T, "hidden": hidden, "depth": depth},
-                   seed=seed, cache=cache, progress=progress)
+    trained = _cached("train_on_points", args, data.device, train,
+                      model_args={"dim": data.shape[1], "T": schedule.T, "hidden": hidden, "depth": depth},
+                      seed=seed, cache=cache, progress=progress)
+    # From the cache or not: the caller's data, and the schedule and scaler of ``start`` (or this call's).
+    return TrainedModel(trained.model, schedule, scaler, data, trained.losses)
 
 
 def _digest(*tensors: torch.Tensor) -> str:
