@@ -40,3 +40,20 @@ def test_no_code_that_nothing_runs(path):
     """Solutions and examples are code cells (executed by the build and nbval), never plain python fences."""
     fences = re.findall(r"^\s*```+\s*(?:python|py|ipython3?)\s*$", path.read_text(), flags=re.MULTILINE)
     assert not fences, f"{path.name} has {len(fences)} plain python fence(s)"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_inline_math_stays_on_one_source_line(path):
+    """An inline $...$ that breaks across two source lines renders in Sphinx but shows as raw TeX in JupyterLab's
+    MyST renderer (the live notebook): every Markdown line holds an even number of single dollars."""
+    import jupytext
+
+    broken = []
+    for cell in jupytext.read(path).cells:
+        if cell.cell_type != "markdown":
+            continue
+        for line in cell.source.splitlines():
+            dollars = line.replace(r"\$", "").replace("$$", "").count("$")
+            if dollars % 2:
+                broken.append(line[:80])
+    assert not broken, f"{path.name}: inline math continues on the next line after: {broken}"
