@@ -6,7 +6,7 @@ import diffusion_utils as du
 
 
 def test_train_toy_1d_packages_the_chapters_training_cell():
-    """'du.train_toy_1d packages the cell below' (training.md) and 'retrains the network of the last chapter (same
+    """'du.train_toy_1d packages the cell below' (training.md) and 'gives the network of the last chapter (same
     seed, same recipe)' (sampling.md): both give the same losses and the same weights (a short run)."""
     steps = 30
     packaged = du.train_toy_1d("cpu", steps=steps)

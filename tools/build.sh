@@ -6,6 +6,9 @@
 # JUPYTERHUB_URL=https://hub.example.edu adds a JupyterHub launch button to either edition (see book/instructors.md).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+# One torch thread per kernel: the toy networks gain nothing from a second one, and two OpenMP threads on a busy
+# 2-core machine wait for each other at every small operation (tools/test.sh does the same).
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" MKL_NUM_THREADS="${MKL_NUM_THREADS:-1}"
 edition="full"
 for arg in "$@"; do
     case "$arg" in

@@ -166,7 +166,7 @@ def _cached(
             trained = _load(path, key, device, seed)
             if trained is not None:
                 if progress:
-                    print(f"{recipe}: loaded from cache {path} (trained before by the same code and arguments)")
+                    print(f"{recipe}: loaded from the on-disk cache (trained before by the same code and arguments)")
                 return trained
     trained = train()
     if where is not None:
