@@ -19,7 +19,7 @@ from .core.reverse import (
     predict_x0,
     reverse_coefficients,
 )
-from .core.samplers import GRIDS, METHODS, SampleResult, alpha_bars64, ddim_invert, sample, time_grid
+from .core.samplers import GRIDS, METHODS, SampleResult, alpha_bars64, ddim_invert, ode_limit_1d, sample, time_grid
 from .core.schedules import NoiseSchedule
 from .core.scores import mixture_denoiser, mixture_log_density, mixture_posterior, mixture_score
 from .core.text import sci
@@ -108,6 +108,7 @@ __all__ = [
     "mixture_score",
     "model_score",
     "nearest_distance",
+    "ode_limit_1d",
     "ode_log_likelihood",
     "plot_density_heatmap",
     "plot_paths",

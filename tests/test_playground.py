@@ -29,11 +29,11 @@ import pytest
 import torch
 
 import diffusion_utils as du
+from diffusion_utils.core.samplers import ode_limit_1d
 from diffusion_utils.figures.browser_figures import (
     PLAYGROUND_ETAS,
     PLAYGROUND_STEPS,
     PLAYGROUND_THEMES,
-    ode_limit_1d,
     playground_start,
 )
 

@@ -20,7 +20,7 @@ from ._validate import check_generator, check_int, check_positive, check_tensor,
 from .reverse import _check_model
 from .schedules import NoiseSchedule, check_schedule
 
-__all__ = ["GRIDS", "METHODS", "SampleResult", "alpha_bars64", "ddim_invert", "sample", "time_grid"]
+__all__ = ["GRIDS", "METHODS", "SampleResult", "alpha_bars64", "ddim_invert", "ode_limit_1d", "sample", "time_grid"]
 
 METHODS = ("ddpm", "ddim", "euler", "heun", "dpmpp_2m", "euler_maruyama")
 GRIDS = ("uniform", "karras", "logsnr")
@@ -292,3 +292,22 @@ def ddim_invert(
         x0 = torch.add(x, eps, alpha=-math.sqrt(1.0 - float(ab[t]))).mul_(1.0 / math.sqrt(float(ab[t])))
         x = x0.mul_(math.sqrt(float(ab[s]))).add_(eps, alpha=math.sqrt(1.0 - float(ab[s])))
     return SampleResult(x, call.calls)
+
+
+def ode_limit_1d(xT: torch.Tensor, points: torch.Tensor, alpha_bar_T: float) -> torch.Tensor:
+    """Where the exact probability-flow ODE takes each x_T of a 1-D point cloud: (N,) (chapter: Samplers compared).
+
+    In one dimension the flow from T to 0 keeps the particles' order and pushes q_T onto the K equally weighted points,
+    so it is the monotone map: x_T goes to the point whose quantile interval ((j-1)/K, j/K] holds F_T(x_T), where F_T
+    is the CDF of q_T = mean_i N(sqrt(ab_T) x_i, 1 - ab_T). ``xT`` is (N,) or (N, 1), ``points`` (K,).
+    """
+    check_tensor("xT", xT, min_ndim=1, max_ndim=2)
+    check_tensor("points", points, min_ndim=1, max_ndim=1)
+    ab = check_positive("alpha_bar_T", alpha_bar_T)
+    if not ab < 1.0:
+        raise ValueError(f"alpha_bar_T must lie in (0, 1), got {ab}")
+    x = xT.reshape(-1).to("cpu", torch.float64)
+    pts = torch.sort(points.detach().to("cpu", torch.float64)).values
+    cdf = torch.special.ndtr((x[:, None] - math.sqrt(ab) * pts[None]) / math.sqrt(1.0 - ab)).mean(dim=1)
+    index = torch.ceil(cdf * pts.numel()).long().clamp(1, pts.numel()) - 1
+    return pts[index]

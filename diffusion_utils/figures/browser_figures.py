@@ -23,11 +23,11 @@ from IPython.display import HTML
 from ..core._validate import check_int, check_positive, check_tensor
 from ..core.metrics import wasserstein_1d
 from ..core.mixture import empirical_distribution
-from ..core.samplers import GRIDS, METHODS, alpha_bars64
+from ..core.samplers import GRIDS, METHODS, alpha_bars64, ode_limit_1d
 from ..core.schedules import NoiseSchedule
 from .plotting import PALETTE, PALETTE_DARK
 
-__all__ = ["BETA_VALUES", "PLAYGROUND_ETAS", "PLAYGROUND_STEPS", "SLIDER_RANGES", "fixed_factor_html", "marginal_html", "ode_limit_1d",
+__all__ = ["BETA_VALUES", "PLAYGROUND_ETAS", "PLAYGROUND_STEPS", "SLIDER_RANGES", "fixed_factor_html", "marginal_html",
            "playground_start", "sampler_playground_html"]
 
 SCHEDULES = ("linear", "cosine", "constant")
@@ -189,25 +189,6 @@ def playground_start(num_particles: int, seed: int) -> torch.Tensor:
     num_particles = check_int("num_particles", num_particles, low=1, high=20_000)
     seed = check_int("seed", seed, low=0, high=2**31 - 1)
     return torch.randn((num_particles, 1), generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-
-
-def ode_limit_1d(xT: torch.Tensor, points: torch.Tensor, alpha_bar_T: float) -> torch.Tensor:
-    """Where the exact probability-flow ODE takes each x_T of a 1-D point cloud: (N,) (chapter: Samplers compared).
-
-    In one dimension the flow from T to 0 keeps the particles' order and pushes q_T onto the K equally weighted points,
-    so it is the monotone map: x_T goes to the point whose quantile interval ((j-1)/K, j/K] holds F_T(x_T), where F_T
-    is the CDF of q_T = mean_i N(sqrt(ab_T) x_i, 1 - ab_T). ``xT`` is (N,) or (N, 1), ``points`` (K,).
-    """
-    check_tensor("xT", xT, min_ndim=1, max_ndim=2)
-    check_tensor("points", points, min_ndim=1, max_ndim=1)
-    ab = check_positive("alpha_bar_T", alpha_bar_T)
-    if not ab < 1.0:
-        raise ValueError(f"alpha_bar_T must lie in (0, 1), got {ab}")
-    x = xT.reshape(-1).to("cpu", torch.float64)
-    pts = torch.sort(points.detach().to("cpu", torch.float64)).values
-    cdf = torch.special.ndtr((x[:, None] - math.sqrt(ab) * pts[None]) / math.sqrt(1.0 - ab)).mean(dim=1)
-    index = torch.ceil(cdf * pts.numel()).long().clamp(1, pts.numel()) - 1
-    return pts[index]
 
 
 def playground_args(

@@ -16,14 +16,13 @@ from ..core.data import DataScaler
 from ..core.forward import FixedFactorChain
 from ..core.metrics import wasserstein_1d
 from ..core.reverse import ExactDenoiser
-from ..core.samplers import GRIDS, METHODS, alpha_bars64, sample
+from ..core.samplers import GRIDS, METHODS, alpha_bars64, ode_limit_1d, sample
 from ..core.schedules import NoiseSchedule
 from .browser_figures import (
     PLAYGROUND_ETAS,
     PLAYGROUND_STEPS,
     SLIDER_RANGES,
     beta_values,
-    ode_limit_1d,
     playground_args,
     playground_start,
 )
