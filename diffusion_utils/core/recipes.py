@@ -11,7 +11,8 @@ import hashlib
 import json
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -160,18 +161,43 @@ def _cached(
     if not isinstance(cache, bool):
         raise TypeError(f"cache must be True or False, got {cache!r}")
     where = _cache_path(recipe, args, device) if cache else None
-    if where is not None:
-        path, key = where
+    if where is None:
+        return train()
+    path, key = where
+    # One process trains a given model at a time: a second one (the build's chapters run side by side) waits for
+    # the first and then loads its result instead of training the same weights again.
+    with _exclusive(path):
         if path.is_file():
             trained = _load(path, key, device, seed)
             if trained is not None:
                 if progress:
                     print(f"{recipe}: loaded from the on-disk cache (trained before by the same code and arguments)")
                 return trained
-    trained = train()
-    if where is not None:
-        _save(*where, trained, model_args)
+        trained = train()
+        _save(path, key, trained, model_args)
     return trained
+
+
+@contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """Hold an advisory lock on ``path``'s lock file (POSIX); where locking is unavailable, do nothing."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock, at worst two processes train the same model
+        yield
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path.with_name(f".{path.name}.lock"), "a")  # noqa: SIM115 - closed below
+    except OSError:  # a folder that cannot be written: no cache file will be written either
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _fit(data: torch.Tensor, *, T: int, hidden: int, steps: int, lr: float, seed: int, progress: bool) -> TrainedModel:
