@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -11,7 +12,7 @@ from ._validate import check_generator, check_int, check_positive, check_tensor
 from .reverse import _check_model
 from .schedules import NoiseSchedule, check_schedule
 
-__all__ = ["diffusion_loss", "train_denoiser"]
+__all__ = ["diffusion_loss", "fit", "train_denoiser"]
 
 
 def diffusion_loss(
@@ -52,9 +53,37 @@ def train_denoiser(
     params = list(model.parameters())
     if params and params[0].device != data.device:
         raise ValueError(f"model is on {params[0].device} but data is on {data.device}; move the model with .to()")
+
+    def batch_loss(k: int) -> torch.Tensor:
+        idx = torch.randint(data.shape[0], (batch_size,), generator=generator, device=data.device)
+        return diffusion_loss(model, data[idx], schedule, generator)
+
+    return fit(model, batch_loss, steps=steps, lr=lr, progress=progress)
+
+
+def fit(
+    model: nn.Module,
+    batch_loss: Callable[[int], torch.Tensor],
+    *,
+    steps: int,
+    lr: float,
+    progress: bool = True,
+) -> torch.Tensor:
+    """The book's one training loop: Adam on ``batch_loss(k)`` (the loss of step k's batch), cosine-decaying lr.
+
+    Returns the loss of every step on the CPU; a non-finite loss raises a ValueError. ``train_denoiser`` and the
+    Part IV trainers (conditional denoiser, velocity field) supply the loss (chapter: Training a denoiser).
+    """
+    steps = check_int("steps", steps, low=1)
+    lr = check_positive("lr", lr)
+    if not callable(batch_loss):
+        raise TypeError(f"batch_loss must be a callable k -> scalar loss tensor, got {type(batch_loss).__name__}")
+    params = list(model.parameters())
+    if not params:
+        raise ValueError("model has no parameters to train")
     optimizer = torch.optim.Adam(params, lr=lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda k: 0.5 * (1 + math.cos(math.pi * k / steps)))
-    losses = torch.empty(steps, device=data.device)
+    losses = torch.empty(steps, device=params[0].device)
     bar = None
     if progress:
         # A widget bar in a notebook (its final state is embedded in the website's pages), a text bar elsewhere.
@@ -63,8 +92,7 @@ def train_denoiser(
         bar = tqdm(total=steps, desc="training", unit="step", mininterval=0.5)
     model.train()
     for k in range(steps):
-        idx = torch.randint(data.shape[0], (batch_size,), generator=generator, device=data.device)
-        loss = diffusion_loss(model, data[idx], schedule, generator)
+        loss = batch_loss(k)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
