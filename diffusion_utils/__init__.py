@@ -3,7 +3,9 @@
 from .core.data import DATASET, DataScaler, toy_dataset, two_moons
 from .core.device import default_device
 from .core.elbo import ElboTerms, elbo_terms, elbo_trajectory, gaussian_kl, gaussian_log_prob
+from .core.flows import interpolant_alpha_bar, marginal_velocity
 from .core.forward import FixedFactorChain, forward_chain, marginal
+from .core.guidance import ExactConditionalDenoiser, GuidedModel, class_posterior, conditional_score, guided
 from .core.likelihood import LikelihoodResult, logsnr_grid, model_score, ode_log_likelihood, probability_flow
 from .core.memorisation import memorised_fraction, nearest_distance, train_on_points
 from .core.metrics import sliced_wasserstein, wasserstein_1d
@@ -23,7 +25,7 @@ from .core.samplers import GRIDS, METHODS, SampleResult, alpha_bars64, ddim_inve
 from .core.schedules import NoiseSchedule
 from .core.scores import mixture_denoiser, mixture_log_density, mixture_posterior, mixture_score
 from .core.text import sci
-from .core.training import diffusion_loss, train_denoiser
+from .core.training import diffusion_loss, fit, train_denoiser
 from .figures.browser_figures import fixed_factor_html, marginal_html, sampler_playground_html
 from .figures.noise_figures import EtaArtists, EtaSweep, eta_animation, eta_figure, update_eta
 from .figures.plotting import (
@@ -62,10 +64,12 @@ __all__ = [
     "ElboTerms",
     "EtaArtists",
     "EtaSweep",
+    "ExactConditionalDenoiser",
     "ExactDenoiser",
     "FixedFactorArtists",
     "FixedFactorChain",
     "ForwardHistogram",
+    "GuidedModel",
     "HistogramArtists",
     "LikelihoodResult",
     "NoiseSchedule",
@@ -79,6 +83,8 @@ __all__ = [
     "alpha_bars64",
     "ancestral_sample",
     "animation_html",
+    "class_posterior",
+    "conditional_score",
     "ddim_invert",
     "ddpm_step",
     "default_device",
@@ -88,18 +94,22 @@ __all__ = [
     "empirical_distribution",
     "eta_animation",
     "eta_figure",
+    "fit",
     "fixed_factor_figure",
     "fixed_factor_html",
     "forward_chain",
     "gaussian_kl",
     "gaussian_log_prob",
+    "guided",
     "histogram_animation",
     "histogram_figure",
+    "interpolant_alpha_bar",
     "logsnr_grid",
     "marginal",
     "marginal_density",
     "marginal_html",
     "marginal_modes",
+    "marginal_velocity",
     "memorised_fraction",
     "mixture_denoiser",
     "mixture_density",
