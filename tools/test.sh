@@ -64,7 +64,7 @@ trap - EXIT INT TERM
 # The build's own duration: its log was last written when it ended.
 build_end=$(python -c 'import os, sys; print(int(os.path.getmtime(sys.argv[1])))' "$build_log")
 echo "==> the build took $(( build_end - start )) s (exit status $built); time per chapter:"
-grep -a "Executed notebook in" "$build_log" | sed "s|^$PWD/||; s| \\[mystnb\\]||; s|^|    |" || true
+grep -a "parallel_execution\] executed\|Executed notebook in" "$build_log" | sed "s|^$PWD/||; s|^|    |" || true
 if (( built != 0 )); then
     echo "==> the strict build failed (exit status $built); its log:" >&2
     cat "$build_log" >&2
