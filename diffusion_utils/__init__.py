@@ -1,17 +1,67 @@
 """diffusion_utils: the small package behind the interactive lecture notes on diffusion models."""
 
-from .core.data import DATASET, DataScaler, toy_dataset, two_moons
+from .core.data import (
+    DATASET,
+    TOY_LABELS,
+    DataScaler,
+    labelled_toy_1d,
+    labelled_two_moons,
+    toy_dataset,
+    two_moons,
+)
 from .core.device import default_device
 from .core.elbo import ElboTerms, elbo_terms, elbo_trajectory, gaussian_kl, gaussian_log_prob
-from .core.flows import interpolant_alpha_bar, marginal_velocity
+from .core.flows import (
+    FLOW_GRIDS,
+    FLOW_METHODS,
+    ExactVelocity,
+    TrainedFlow,
+    VelocityNet,
+    eps_to_score,
+    eps_to_velocity,
+    eps_to_x0,
+    flow_matching_loss,
+    flow_time_grid,
+    interpolant_alpha_bar,
+    marginal_velocity,
+    sample_flow,
+    score_to_eps,
+    score_to_velocity,
+    train_flow_moons,
+    train_flow_toy_1d,
+    train_velocity,
+    velocity_to_eps,
+    velocity_to_score,
+    velocity_to_x0,
+    x0_eps_to_velocity,
+    x0_to_eps,
+    x0_to_velocity,
+)
 from .core.forward import FixedFactorChain, forward_chain, marginal
-from .core.guidance import ExactConditionalDenoiser, GuidedModel, class_posterior, conditional_score, guided
+from .core.guidance import (
+    ConditionalDenoiser,
+    ExactConditionalDenoiser,
+    GuidedModel,
+    class_posterior,
+    conditional_score,
+    guided,
+    guided_flow,
+    tilted_log_density,
+    train_conditional,
+)
 from .core.likelihood import LikelihoodResult, logsnr_grid, model_score, ode_log_likelihood, probability_flow
 from .core.memorisation import memorised_fraction, nearest_distance, train_on_points
 from .core.metrics import sliced_wasserstein, wasserstein_1d
 from .core.mixture import empirical_distribution, marginal_density, marginal_modes, mixture_density
 from .core.models import Denoiser, sinusoidal_embedding
-from .core.recipes import TrainedModel, train_toy_1d, train_two_moons
+from .core.recipes import (
+    TrainedConditional,
+    TrainedModel,
+    train_conditional_moons,
+    train_conditional_toy_1d,
+    train_toy_1d,
+    train_two_moons,
+)
 from .core.reverse import (
     ExactDenoiser,
     ReverseCoefficients,
@@ -24,9 +74,20 @@ from .core.reverse import (
 from .core.samplers import GRIDS, METHODS, SampleResult, alpha_bars64, ddim_invert, ode_limit_1d, sample, time_grid
 from .core.schedules import NoiseSchedule
 from .core.scores import mixture_denoiser, mixture_log_density, mixture_posterior, mixture_score
+from .core.straight import (
+    CLOCKS,
+    clock_euler,
+    integrate_flow,
+    interpolant_to_vp,
+    path_curvature,
+    reflow_pairs,
+    schedule_flow_times,
+    train_reflow_moons,
+    vp_to_interpolant,
+)
 from .core.text import sci
 from .core.training import diffusion_loss, fit, train_denoiser
-from .figures.browser_figures import fixed_factor_html, marginal_html, sampler_playground_html
+from .figures.browser_figures import fixed_factor_html, guidance_playground_html, marginal_html, sampler_playground_html
 from .figures.noise_figures import EtaArtists, EtaSweep, eta_animation, eta_figure, update_eta
 from .figures.plotting import (
     PALETTE,
@@ -53,12 +114,25 @@ from .figures.score_figures import (
     score_field_figure,
     update_score_field,
 )
+from .figures.straight_figures import (
+    StraightArtists,
+    StraightFrame,
+    straight_animation,
+    straight_figure,
+    straight_frame,
+    update_straight,
+)
 
 __all__ = [
+    "CLOCKS",
     "DATASET",
+    "FLOW_GRIDS",
+    "FLOW_METHODS",
     "GRIDS",
     "METHODS",
     "PALETTE",
+    "TOY_LABELS",
+    "ConditionalDenoiser",
     "DataScaler",
     "Denoiser",
     "ElboTerms",
@@ -66,6 +140,7 @@ __all__ = [
     "EtaSweep",
     "ExactConditionalDenoiser",
     "ExactDenoiser",
+    "ExactVelocity",
     "FixedFactorArtists",
     "FixedFactorChain",
     "ForwardHistogram",
@@ -79,11 +154,17 @@ __all__ = [
     "ScoreField",
     "ScoreFieldArtists",
     "ScoreFrame",
+    "StraightArtists",
+    "StraightFrame",
+    "TrainedConditional",
+    "TrainedFlow",
     "TrainedModel",
+    "VelocityNet",
     "alpha_bars64",
     "ancestral_sample",
     "animation_html",
     "class_posterior",
+    "clock_euler",
     "conditional_score",
     "ddim_invert",
     "ddpm_step",
@@ -92,18 +173,29 @@ __all__ = [
     "elbo_terms",
     "elbo_trajectory",
     "empirical_distribution",
+    "eps_to_score",
+    "eps_to_velocity",
+    "eps_to_x0",
     "eta_animation",
     "eta_figure",
     "fit",
     "fixed_factor_figure",
     "fixed_factor_html",
+    "flow_matching_loss",
+    "flow_time_grid",
     "forward_chain",
     "gaussian_kl",
     "gaussian_log_prob",
+    "guidance_playground_html",
     "guided",
+    "guided_flow",
     "histogram_animation",
     "histogram_figure",
+    "integrate_flow",
     "interpolant_alpha_bar",
+    "interpolant_to_vp",
+    "labelled_toy_1d",
+    "labelled_two_moons",
     "logsnr_grid",
     "marginal",
     "marginal_density",
@@ -120,32 +212,57 @@ __all__ = [
     "nearest_distance",
     "ode_limit_1d",
     "ode_log_likelihood",
+    "path_curvature",
     "plot_density_heatmap",
     "plot_paths",
     "posterior",
     "predict_x0",
     "probability_flow",
+    "reflow_pairs",
     "reverse_coefficients",
     "sample",
+    "sample_flow",
     "sampler_playground_html",
     "save_gif",
+    "schedule_flow_times",
     "sci",
     "score_field_animation",
     "score_field_figure",
+    "score_to_eps",
+    "score_to_velocity",
     "sinusoidal_embedding",
     "sliced_wasserstein",
+    "straight_animation",
+    "straight_figure",
+    "straight_frame",
+    "tilted_log_density",
     "time_grid",
     "to_numpy",
     "toy_dataset",
+    "train_conditional",
+    "train_conditional_moons",
+    "train_conditional_toy_1d",
     "train_denoiser",
+    "train_flow_moons",
+    "train_flow_toy_1d",
     "train_on_points",
+    "train_reflow_moons",
     "train_toy_1d",
     "train_two_moons",
+    "train_velocity",
     "two_moons",
     "update_eta",
     "update_fixed_factor",
     "update_histogram",
     "update_score_field",
+    "update_straight",
+    "velocity_to_eps",
+    "velocity_to_score",
+    "velocity_to_x0",
+    "vp_to_interpolant",
     "wasserstein_1d",
+    "x0_eps_to_velocity",
+    "x0_to_eps",
+    "x0_to_velocity",
 ]
 __version__ = "0.1.0"
