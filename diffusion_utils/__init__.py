@@ -1,14 +1,6 @@
 """diffusion_utils: the small package behind the interactive lecture notes on diffusion models."""
 
-from .core.data import (
-    DATASET,
-    TOY_LABELS,
-    DataScaler,
-    labelled_toy_1d,
-    labelled_two_moons,
-    toy_dataset,
-    two_moons,
-)
+from .core.data import DATASET, DataScaler, toy_dataset, two_moons
 from .core.device import default_device
 from .core.elbo import ElboTerms, elbo_terms, elbo_trajectory, gaussian_kl, gaussian_log_prob
 from .core.flows import (
@@ -38,30 +30,13 @@ from .core.flows import (
     x0_to_velocity,
 )
 from .core.forward import FixedFactorChain, forward_chain, marginal
-from .core.guidance import (
-    ConditionalDenoiser,
-    ExactConditionalDenoiser,
-    GuidedModel,
-    class_posterior,
-    conditional_score,
-    guided,
-    guided_flow,
-    tilted_log_density,
-    train_conditional,
-)
+from .core.guidance import ExactConditionalDenoiser, GuidedModel, class_posterior, conditional_score, guided
 from .core.likelihood import LikelihoodResult, logsnr_grid, model_score, ode_log_likelihood, probability_flow
 from .core.memorisation import memorised_fraction, nearest_distance, train_on_points
 from .core.metrics import sliced_wasserstein, wasserstein_1d
 from .core.mixture import empirical_distribution, marginal_density, marginal_modes, mixture_density
 from .core.models import Denoiser, sinusoidal_embedding
-from .core.recipes import (
-    TrainedConditional,
-    TrainedModel,
-    train_conditional_moons,
-    train_conditional_toy_1d,
-    train_toy_1d,
-    train_two_moons,
-)
+from .core.recipes import TrainedModel, train_toy_1d, train_two_moons
 from .core.reverse import (
     ExactDenoiser,
     ReverseCoefficients,
@@ -74,20 +49,9 @@ from .core.reverse import (
 from .core.samplers import GRIDS, METHODS, SampleResult, alpha_bars64, ddim_invert, ode_limit_1d, sample, time_grid
 from .core.schedules import NoiseSchedule
 from .core.scores import mixture_denoiser, mixture_log_density, mixture_posterior, mixture_score
-from .core.straight import (
-    CLOCKS,
-    clock_euler,
-    integrate_flow,
-    interpolant_to_vp,
-    path_curvature,
-    reflow_pairs,
-    schedule_flow_times,
-    train_reflow_moons,
-    vp_to_interpolant,
-)
 from .core.text import sci
 from .core.training import diffusion_loss, fit, train_denoiser
-from .figures.browser_figures import fixed_factor_html, guidance_playground_html, marginal_html, sampler_playground_html
+from .figures.browser_figures import fixed_factor_html, marginal_html, sampler_playground_html
 from .figures.noise_figures import EtaArtists, EtaSweep, eta_animation, eta_figure, update_eta
 from .figures.plotting import (
     PALETTE,
@@ -114,25 +78,14 @@ from .figures.score_figures import (
     score_field_figure,
     update_score_field,
 )
-from .figures.straight_figures import (
-    StraightArtists,
-    StraightFrame,
-    straight_animation,
-    straight_figure,
-    straight_frame,
-    update_straight,
-)
 
 __all__ = [
-    "CLOCKS",
     "DATASET",
     "FLOW_GRIDS",
     "FLOW_METHODS",
     "GRIDS",
     "METHODS",
     "PALETTE",
-    "TOY_LABELS",
-    "ConditionalDenoiser",
     "DataScaler",
     "Denoiser",
     "ElboTerms",
@@ -154,9 +107,6 @@ __all__ = [
     "ScoreField",
     "ScoreFieldArtists",
     "ScoreFrame",
-    "StraightArtists",
-    "StraightFrame",
-    "TrainedConditional",
     "TrainedFlow",
     "TrainedModel",
     "VelocityNet",
@@ -164,7 +114,6 @@ __all__ = [
     "ancestral_sample",
     "animation_html",
     "class_posterior",
-    "clock_euler",
     "conditional_score",
     "ddim_invert",
     "ddpm_step",
@@ -186,16 +135,10 @@ __all__ = [
     "forward_chain",
     "gaussian_kl",
     "gaussian_log_prob",
-    "guidance_playground_html",
     "guided",
-    "guided_flow",
     "histogram_animation",
     "histogram_figure",
-    "integrate_flow",
     "interpolant_alpha_bar",
-    "interpolant_to_vp",
-    "labelled_toy_1d",
-    "labelled_two_moons",
     "logsnr_grid",
     "marginal",
     "marginal_density",
@@ -212,19 +155,16 @@ __all__ = [
     "nearest_distance",
     "ode_limit_1d",
     "ode_log_likelihood",
-    "path_curvature",
     "plot_density_heatmap",
     "plot_paths",
     "posterior",
     "predict_x0",
     "probability_flow",
-    "reflow_pairs",
     "reverse_coefficients",
     "sample",
     "sample_flow",
     "sampler_playground_html",
     "save_gif",
-    "schedule_flow_times",
     "sci",
     "score_field_animation",
     "score_field_figure",
@@ -232,21 +172,13 @@ __all__ = [
     "score_to_velocity",
     "sinusoidal_embedding",
     "sliced_wasserstein",
-    "straight_animation",
-    "straight_figure",
-    "straight_frame",
-    "tilted_log_density",
     "time_grid",
     "to_numpy",
     "toy_dataset",
-    "train_conditional",
-    "train_conditional_moons",
-    "train_conditional_toy_1d",
     "train_denoiser",
     "train_flow_moons",
     "train_flow_toy_1d",
     "train_on_points",
-    "train_reflow_moons",
     "train_toy_1d",
     "train_two_moons",
     "train_velocity",
@@ -255,11 +187,9 @@ __all__ = [
     "update_fixed_factor",
     "update_histogram",
     "update_score_field",
-    "update_straight",
     "velocity_to_eps",
     "velocity_to_score",
     "velocity_to_x0",
-    "vp_to_interpolant",
     "wasserstein_1d",
     "x0_eps_to_velocity",
     "x0_to_eps",
