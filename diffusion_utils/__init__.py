@@ -1,6 +1,6 @@
 """diffusion_utils: the small package behind the interactive lecture notes on diffusion models."""
 
-from .core.data import DATASET, DataScaler, toy_dataset, two_moons
+from .core.data import DATASET, TOY_LABELS, DataScaler, labelled_toy_1d, labelled_two_moons, toy_dataset, two_moons
 from .core.device import default_device
 from .core.elbo import ElboTerms, elbo_terms, elbo_trajectory, gaussian_kl, gaussian_log_prob
 from .core.flows import (
@@ -30,13 +30,30 @@ from .core.flows import (
     x0_to_velocity,
 )
 from .core.forward import FixedFactorChain, forward_chain, marginal
-from .core.guidance import ExactConditionalDenoiser, GuidedModel, class_posterior, conditional_score, guided
+from .core.guidance import (
+    ConditionalDenoiser,
+    ExactConditionalDenoiser,
+    GuidedModel,
+    class_posterior,
+    conditional_score,
+    guided,
+    guided_flow,
+    tilted_log_density,
+    train_conditional,
+)
 from .core.likelihood import LikelihoodResult, logsnr_grid, model_score, ode_log_likelihood, probability_flow
 from .core.memorisation import memorised_fraction, nearest_distance, train_on_points
 from .core.metrics import sliced_wasserstein, wasserstein_1d
 from .core.mixture import empirical_distribution, marginal_density, marginal_modes, mixture_density
 from .core.models import Denoiser, sinusoidal_embedding
-from .core.recipes import TrainedModel, train_toy_1d, train_two_moons
+from .core.recipes import (
+    TrainedConditional,
+    TrainedModel,
+    train_conditional_moons,
+    train_conditional_toy_1d,
+    train_toy_1d,
+    train_two_moons,
+)
 from .core.reverse import (
     ExactDenoiser,
     ReverseCoefficients,
@@ -52,6 +69,13 @@ from .core.scores import mixture_denoiser, mixture_log_density, mixture_posterio
 from .core.text import sci
 from .core.training import diffusion_loss, fit, train_denoiser
 from .figures.browser_figures import fixed_factor_html, marginal_html, sampler_playground_html
+from .figures.guidance_figures import (
+    GuidanceArtists,
+    GuidanceSweep,
+    guidance_animation,
+    guidance_figure,
+    update_guidance,
+)
 from .figures.noise_figures import EtaArtists, EtaSweep, eta_animation, eta_figure, update_eta
 from .figures.plotting import (
     PALETTE,
@@ -86,6 +110,8 @@ __all__ = [
     "GRIDS",
     "METHODS",
     "PALETTE",
+    "TOY_LABELS",
+    "ConditionalDenoiser",
     "DataScaler",
     "Denoiser",
     "ElboTerms",
@@ -97,6 +123,8 @@ __all__ = [
     "FixedFactorArtists",
     "FixedFactorChain",
     "ForwardHistogram",
+    "GuidanceArtists",
+    "GuidanceSweep",
     "GuidedModel",
     "HistogramArtists",
     "LikelihoodResult",
@@ -107,6 +135,7 @@ __all__ = [
     "ScoreField",
     "ScoreFieldArtists",
     "ScoreFrame",
+    "TrainedConditional",
     "TrainedFlow",
     "TrainedModel",
     "VelocityNet",
@@ -135,10 +164,15 @@ __all__ = [
     "forward_chain",
     "gaussian_kl",
     "gaussian_log_prob",
+    "guidance_animation",
+    "guidance_figure",
     "guided",
+    "guided_flow",
     "histogram_animation",
     "histogram_figure",
     "interpolant_alpha_bar",
+    "labelled_toy_1d",
+    "labelled_two_moons",
     "logsnr_grid",
     "marginal",
     "marginal_density",
@@ -172,9 +206,13 @@ __all__ = [
     "score_to_velocity",
     "sinusoidal_embedding",
     "sliced_wasserstein",
+    "tilted_log_density",
     "time_grid",
     "to_numpy",
     "toy_dataset",
+    "train_conditional",
+    "train_conditional_moons",
+    "train_conditional_toy_1d",
     "train_denoiser",
     "train_flow_moons",
     "train_flow_toy_1d",
@@ -185,6 +223,7 @@ __all__ = [
     "two_moons",
     "update_eta",
     "update_fixed_factor",
+    "update_guidance",
     "update_histogram",
     "update_score_field",
     "velocity_to_eps",

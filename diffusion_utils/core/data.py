@@ -10,7 +10,7 @@ import torch
 from ._validate import check_int, check_positive, check_tensor
 from .device import default_device
 
-__all__ = ["DATASET", "DataScaler", "toy_dataset", "two_moons"]
+__all__ = ["DATASET", "TOY_LABELS", "DataScaler", "labelled_toy_1d", "labelled_two_moons", "toy_dataset", "two_moons"]
 
 #: The lecture's dataset D = {-15, -5, 1, 10} (the seed notebook's code used [-15, 1, -5, 15] instead).
 DATASET = (-15.0, -5.0, 1.0, 10.0)
@@ -21,17 +21,36 @@ def toy_dataset(device: torch.device | str | None = None, dtype: torch.dtype = t
     return torch.tensor(DATASET, dtype=dtype, device=default_device() if device is None else device)
 
 
-def two_moons(
+#: Classes of the points of D in the labelled 1-D data: -15 and 1 are class 0, -5 and 10 are class 1 (interleaved).
+TOY_LABELS = (0, 1, 0, 1)
+
+
+def labelled_toy_1d(
+    device: torch.device | str | None = None, dtype: torch.dtype = torch.float64
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """D = {-15, -5, 1, 10} as (4, 1) with interleaved classes (0, 1, 0, 1) (chapter: Conditioning and guidance).
+
+    The classes alternate along the line, so no threshold separates them: each class has an outer point (-15, 10) and
+    an inner one (1, -5) that sits next to the other class. Guidance pushes away from the other class, which spares the
+    outer points and squeezes the inner ones: the split makes the classifier non-monotone and the loss of diversity
+    under guidance visible as a shift of weight from the inner to the outer point of a class.
+    """
+    data = toy_dataset(device, dtype)[:, None]
+    return data, torch.tensor(TOY_LABELS, dtype=torch.long, device=data.device)
+
+
+def labelled_two_moons(
     n: int,
     noise: float = 0.08,
     *,
     generator: torch.Generator | None = None,
     device: torch.device | str | None = None,
     dtype: torch.dtype = torch.float32,
-) -> torch.Tensor:
-    """n points (n, 2) on two interleaved half circles with Gaussian jitter ``noise`` (chapter: Training a denoiser).
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two moons with the moon of each point: points (n, 2) and labels (n,) (chapter: Conditioning and guidance).
 
-    Each point picks a moon with probability 1/2 and an angle uniform in [0, pi]; drawn on ``device`` with ``generator``.
+    Label 0 is the upper moon (cos a, sin a), label 1 the lower one (1 - cos a, 1/2 - sin a). The random numbers are
+    drawn exactly as in :func:`two_moons`, so the points are bitwise those of ``two_moons`` with the same generator.
     """
     n = check_int("n", n, low=1)
     noise = float(noise)
@@ -45,7 +64,24 @@ def two_moons(
     x = torch.where(inner, 1.0 - torch.cos(angle), torch.cos(angle))
     y = torch.where(inner, 0.5 - torch.sin(angle), torch.sin(angle))
     points = torch.stack([x, y], dim=1)
-    return points + noise * torch.randn(points.shape, generator=generator, device=device, dtype=dtype)
+    points = points + noise * torch.randn(points.shape, generator=generator, device=device, dtype=dtype)
+    return points, inner.long()
+
+
+def two_moons(
+    n: int,
+    noise: float = 0.08,
+    *,
+    generator: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """n points (n, 2) on two interleaved half circles with Gaussian jitter ``noise`` (chapter: Training a denoiser).
+
+    Each point picks a moon with probability 1/2 and an angle uniform in [0, pi]; drawn on ``device`` with ``generator``.
+    The same draws as :func:`labelled_two_moons`, without the labels.
+    """
+    return labelled_two_moons(n, noise, generator=generator, device=device, dtype=dtype)[0]
 
 
 @dataclass(frozen=True)

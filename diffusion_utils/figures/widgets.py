@@ -26,6 +26,7 @@ from .browser_figures import (
     playground_args,
     playground_start,
 )
+from .guidance_figures import GuidanceSweep, guidance_figure, update_guidance
 from .noise_figures import EtaSweep, eta_figure, update_eta
 from .plotting import (
     PALETTE,
@@ -44,6 +45,7 @@ __all__ = [
     "SamplerArtists",
     "eta_explorer",
     "fixed_factor_explorer",
+    "guidance_explorer",
     "histogram_explorer",
     "reverse_explorer",
     "sampler_explorer",
@@ -433,3 +435,21 @@ def eta_explorer(
     box = _panel(show, controls, artists)
     box.runs = runs
     return box
+
+
+def guidance_explorer(sweep: GuidanceSweep, *, bins: int = 120) -> widgets.Widget:
+    """A guidance-scale slider over the w of ``sweep``: the guided ODE's samples against the tilted density.
+
+    Chapter: Conditioning and guidance. Nothing is recomputed: every position of the slider is a w of the sweep, and
+    :func:`~diffusion_utils.figures.guidance_figures.update_guidance` redraws the existing artists.
+    """
+    artists = guidance_figure(sweep, bins=bins)
+    plt.close(artists.fig)
+
+    def show(w: float) -> None:
+        update_guidance(artists, sweep, w)
+        display(artists.fig)
+
+    controls = {"w": widgets.SelectionSlider(options=[(f"{w:g}", w) for w in sweep.ws], value=sweep.ws[0],
+                                             description="w", continuous_update=False)}
+    return _panel(show, controls, artists)
