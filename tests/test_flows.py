@@ -62,6 +62,17 @@ def test_exact_velocity_matches_the_exact_denoiser_and_the_exact_score():
         torch.testing.assert_close(du.x0_to_velocity(x0_hat, x, t), v, rtol=1e-12, atol=1e-12)
         score = du.mixture_score(x / s, DATA, ab) / s
         torch.testing.assert_close(du.score_to_velocity(score, x, t), v, rtol=1e-10, atol=1e-10)
+    # marginal_velocity's own posterior mean (one matrix product) against mixture_denoiser's, in 2-D and in float32.
+    y = torch.randn(300, 2, generator=torch.Generator().manual_seed(8), dtype=F64) * 1.5
+    w = torch.rand(64, generator=torch.Generator().manual_seed(9), dtype=F64)
+    for t in (0.02, 0.3, 0.97):
+        s = math.sqrt((1 - t) ** 2 + t**2)
+        ab = du.interpolant_alpha_bar(t)
+        for weights in (None, w):
+            via = du.x0_to_velocity(du.mixture_denoiser(y / s, MOONS, ab, weights), y, t)
+            torch.testing.assert_close(du.marginal_velocity(y, MOONS, t, weights), via, rtol=1e-9, atol=1e-9)
+        v64 = du.marginal_velocity(y, MOONS, t)
+        torch.testing.assert_close(du.marginal_velocity(y.float(), MOONS.float(), t).double(), v64, rtol=1e-3, atol=1e-3)
     weights = torch.tensor([0.1, 0.2, 0.3, 0.4], dtype=F64)
     torch.testing.assert_close(
         du.ExactVelocity(DATA, weights)(x, torch.full((41,), 0.4, dtype=F64)),

@@ -2,8 +2,8 @@
 
 The interpolant is x_t = (1 - t) x_0 + t eps with t in [0, 1] (t = 1 is pure noise: larger t is noisier, as in the
 rest of the book) and its conditional velocity is dx_t/dt = eps - x_0. Dividing by s_t = sqrt((1 - t)^2 + t^2) turns
-x_t into a variance-preserving x with alpha_bar = (1 - t)^2 / s_t^2, so the exact quantities come from
-:mod:`~diffusion_utils.core.scores`. The time t here is continuous; the chain's integer t of Parts I-III only enters
+x_t into a variance-preserving x with alpha_bar = (1 - t)^2 / s_t^2, so the exact quantities are those of
+:mod:`~diffusion_utils.core.scores` (the posterior mean is computed here by one matrix product, faster for many points). The time t here is continuous; the chain's integer t of Parts I-III only enters
 through alpha_bar.
 """
 
@@ -22,7 +22,7 @@ from .device import default_device
 from .models import Denoiser
 from .samplers import SampleResult
 from .schedules import NoiseSchedule
-from .scores import mixture_denoiser
+from .scores import _check_cloud
 from .training import fit
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
 
 FLOW_METHODS = ("euler", "heun")
 FLOW_GRIDS = ("uniform", "quadratic")
+_BLOCK = 1 << 22  # rows x data points per matrix of logits (16 MiB in float32)
 
 VelocityField = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -218,8 +219,30 @@ def marginal_velocity(
     s = torch.sqrt((1 - tt) ** 2 + tt**2)
     # For t below ~1e-8 the ratio rounds to 1 (the data itself); keep it just below, where the posterior is exact.
     alpha_bar = (((1 - tt) / s) ** 2)[:, 0].clamp(max=1 - torch.finfo(x.dtype).eps)
-    m = mixture_denoiser(x / s, data, alpha_bar, weights)
+    m = _posterior_mean(x / s, data, alpha_bar[:, None], weights)
     return (x - m) / tt
+
+
+def _posterior_mean(
+    y: torch.Tensor, data: torch.Tensor, alpha_bar: torch.Tensor, weights: torch.Tensor | None
+) -> torch.Tensor:
+    """E[x_0 | y] for the VP variable y (N, d) at alpha_bar (N, 1): the number :func:`mixture_denoiser` gives.
+
+    Same softmax over the data points, with the logits from one matrix product: |y - sqrt(ab) x_i|^2 = |y|^2 -
+    2 sqrt(ab) y.x_i + ab |x_i|^2, and |y|^2 is the same for every i, so it drops out of the softmax. For thousands
+    of points this is an order of magnitude faster than the difference of every pair (tests/test_flows.py compares).
+    """
+    data, log_w = _check_cloud(y, data, weights)
+    half_sq = 0.5 * (data**2).sum(1)  # (K,)
+    step = max(1, _BLOCK // max(1, data.shape[0]))
+    out = []
+    for n in range(0, y.shape[0], step):
+        ab = alpha_bar[n : n + step]
+        logits = (y[n : n + step] @ data.T).mul_(ab.sqrt() / (1.0 - ab)).sub_((ab / (1.0 - ab)) * half_sq)
+        if weights is not None:
+            logits.add_(log_w)  # uniform weights add the same constant to every logit
+        out.append(torch.softmax(logits, dim=1) @ data)
+    return torch.cat(out) if out else y.new_zeros((0, data.shape[1]))
 
 
 class ExactVelocity:
