@@ -68,7 +68,7 @@ from .core.schedules import NoiseSchedule
 from .core.scores import mixture_denoiser, mixture_log_density, mixture_posterior, mixture_score
 from .core.text import sci
 from .core.training import diffusion_loss, fit, train_denoiser
-from .figures.browser_figures import fixed_factor_html, marginal_html, sampler_playground_html
+from .figures.browser_figures import fixed_factor_html, guidance_playground_html, marginal_html, sampler_playground_html
 from .figures.guidance_figures import (
     GuidanceArtists,
     GuidanceSweep,
@@ -166,6 +166,7 @@ __all__ = [
     "gaussian_log_prob",
     "guidance_animation",
     "guidance_figure",
+    "guidance_playground_html",
     "guided",
     "guided_flow",
     "histogram_animation",

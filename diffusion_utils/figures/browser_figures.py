@@ -5,6 +5,9 @@ Each function returns an HTML snippet (a ``<div class="kf-figure">`` with its sl
 same formulas as the package in float64; the browser test (``tests/test_site.py``) compares its numbers with it.
 The sampler playground (``<div class="sp-figure">``, script ``js/sampler_playground.js``) runs the six samplers of
 ``du.sample`` on the exact denoiser of a 1-D dataset; ``tests/test_playground.py`` compares its particles with it.
+The guidance playground (``<div class="gp-figure">``, ``js/guidance_playground.js`` on top of the sampler playground's
+script) runs them on the exact classifier-free-guided denoiser of a labelled 1-D dataset
+(``tests/test_guidance_playground.py``).
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ from ..core.samplers import GRIDS, METHODS, alpha_bars64, ode_limit_1d
 from ..core.schedules import NoiseSchedule
 from .plotting import PALETTE, PALETTE_DARK
 
-__all__ = ["BETA_VALUES", "PLAYGROUND_ETAS", "PLAYGROUND_STEPS", "SLIDER_RANGES", "fixed_factor_html", "marginal_html",
-           "playground_start", "sampler_playground_html"]
+__all__ = ["BETA_VALUES", "GUIDANCE_SCALES", "PLAYGROUND_ETAS", "PLAYGROUND_STEPS", "SLIDER_RANGES", "fixed_factor_html",
+           "guidance_playground_html", "marginal_html", "playground_start", "sampler_playground_html"]
 
 SCHEDULES = ("linear", "cosine", "constant")
 # (low, high, step) of the sliders; the live ipywidgets explorer of the fixed-factor chain uses the same ranges.
@@ -298,4 +301,149 @@ def sampler_playground_html(
         f'<div class="sp-figure" id="{fig_id}" role="figure" aria-label="{html.escape(alt)}" '
         f"data-config='{html.escape(json.dumps(config), quote=True)}'></div>\n"
         f"<script>\n{_playground_script()}\nwindow.SamplerPlayground.mount(document.getElementById({json.dumps(fig_id)}));\n</script>"
+    )
+
+
+# ---- the guidance playground (chapter: Conditioning and guidance) ---------------------------------------------------
+# The guidance scales the w slider stops at, -1 (unconditional), 0 (conditional), ..., 8 in steps of 1/4 (exact
+# decimals); the number field beside it takes any w between the first and the last stop.
+GUIDANCE_SCALES = tuple(0.25 * k for k in range(-4, 33))
+
+
+@cache
+def _guidance_script() -> str:
+    """The guidance playground's script (it runs on the sampler playground's), read once from the package."""
+    return resources.files(__package__).joinpath("js/guidance_playground.js").read_text(encoding="utf-8")
+
+
+def _real(name: str, value: object) -> float:
+    """A finite real number (not a bool), else a TypeError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
+        raise TypeError(f"{name} must be a finite real number, got {value!r}")
+    return float(value)
+
+
+def guidance_playground_html(
+    data: torch.Tensor,
+    labels: torch.Tensor,
+    schedule: NoiseSchedule,
+    xT: torch.Tensor,
+    *,
+    label: int = 0,
+    w: float = 1.0,
+    w_values: tuple[float, ...] = GUIDANCE_SCALES,
+    method: str = "ddim",
+    steps: int = 20,
+    grid: str = "uniform",
+    class_names: tuple[str, ...] | None = None,
+    seed: int = 0,
+    xlim: tuple[float, float] | None = None,
+    bins: int = 100,
+    ymax: float | None = None,
+) -> HTML:
+    """Classifier-free guidance with the exact denoisers of a labelled 1-D point cloud, run in the browser (chapter: Conditioning and guidance).
+
+    ``data`` (K,) or (K, 1) and ``labels`` (K,) in 0..C-1 as for :class:`~diffusion_utils.core.guidance.
+    ExactConditionalDenoiser` (equal weights); ``schedule`` any NoiseSchedule; ``xT`` (N,) or (N, 1) the starting
+    noise, embedded as float64 bytes. The reader picks the class, the guidance scale w (a slider over ``w_values``;
+    ``w`` is added to them), the sampler, the time grid and the number of steps, and sees the histogram of the
+    samples against the class's points with three numbers: the share of samples whose nearest data point is in the
+    class, their spread (standard deviation, N - 1) and their W1 to the class's points; the two last also against w
+    (computed in the background). For the ODE samplers the particles are those of ``du.sample(du.guided(
+    du.ExactConditionalDenoiser(data, labels, schedule), label, w), schedule, xT, ...)``; DDPM and Euler-Maruyama
+    use the page's own seeded noise (``seed``).
+    """
+    from ..core.guidance import _check_label, _check_labels
+
+    check_tensor("data", data, min_ndim=1, max_ndim=2)
+    if data.ndim == 2 and data.shape[1] != 1:
+        raise ValueError(f"data must be 1-D points, shape (K,) or (K, 1), got {tuple(data.shape)}")
+    points = data.detach().reshape(-1).to("cpu", torch.float64)
+    if not 1 <= points.numel() <= 64:
+        raise ValueError(f"data must hold between 1 and 64 points, got {points.numel()}")
+    labels, num_classes = _check_labels(labels, data.reshape(-1, 1))
+    labels = labels.to("cpu")
+    sizes = torch.bincount(labels, minlength=num_classes)
+    if bool((sizes == 0).any()):
+        raise ValueError(f"labels must use every class 0..{num_classes - 1}; class {int(sizes.argmin())} has no point")
+    if not isinstance(schedule, NoiseSchedule):
+        raise TypeError(f"schedule must be a NoiseSchedule, got {type(schedule).__name__}")
+    T = check_int("schedule's T", schedule.T, low=1, high=5000)
+    check_tensor("xT", xT, min_ndim=1, max_ndim=2)
+    if xT.ndim == 2 and xT.shape[1] != 1:
+        raise ValueError(f"xT must be 1-D starting points, shape (N,) or (N, 1), got {tuple(xT.shape)}")
+    start = xT.detach().reshape(-1).to("cpu", torch.float64)
+    if not 2 <= start.numel() <= 20_000:
+        raise ValueError(f"xT must hold between 2 and 20000 starting points, got {start.numel()}")
+    label = _check_label(label, num_classes)
+    if not isinstance(w_values, (tuple, list)) or len(w_values) < 2:
+        raise TypeError(f"w_values must be a tuple of at least 2 guidance scales, got {w_values!r}")
+    stops = [_real("w_values", v) for v in w_values]
+    if any(b <= a for a, b in itertools.pairwise(stops)):
+        raise ValueError("w_values must increase strictly (the stops of the w slider)")
+    w = _real("w", w)
+    if not stops[0] <= w <= stops[-1]:
+        raise ValueError(f"w must lie in [{stops[0]:g}, {stops[-1]:g}] (the slider's range), got {w}")
+    stops = sorted(set(stops) | {w})
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if grid not in GRIDS:
+        raise ValueError(f"grid must be one of {GRIDS}, got {grid!r}")
+    steps = check_int("steps", steps, low=1, high=T)
+    if class_names is None:
+        class_names = tuple(f"class {c}" for c in range(num_classes))
+    if (not isinstance(class_names, (tuple, list)) or len(class_names) != num_classes
+            or not all(isinstance(n, str) and n.strip() for n in class_names)):
+        raise TypeError(f"class_names must be {num_classes} non-empty strings (one per class), got {class_names!r}")
+    seed = check_int("seed", seed, low=0, high=2**31 - 1)
+    if xlim is None:
+        pad = 0.1 * max(float(points.max() - points.min()), 1.0)
+        xlim = (float(points.min()) - pad, float(points.max()) + pad)
+    if not (isinstance(xlim, (tuple, list)) and len(xlim) == 2):
+        raise TypeError(f"xlim must be a (low, high) pair, got {xlim!r}")
+    low, high = float(xlim[0]), float(xlim[1])
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError(f"xlim must be finite with low < high, got {xlim!r}")
+    bins = check_int("bins", bins, low=10, high=1000)
+    ymax = None if ymax is None else check_positive("ymax", ymax)
+
+    ab = alpha_bars64(schedule)
+    model_ab = schedule.alpha_bars.detach().to("cpu", torch.float64)  # what ExactConditionalDenoiser reads
+    spreads = [float(points[labels == c].std(unbiased=False)) for c in range(num_classes)]
+    step_stops = sorted({s for s in PLAYGROUND_STEPS if s <= T} | {steps})
+    controls = [
+        {"name": "label", "label": "class", "options": [[str(c), n] for c, n in enumerate(class_names)],
+         "value": str(label)},
+        {"name": "w", "label": "$w$", "values": stops, "min": stops[0], "max": stops[-1], "value": w},
+        {"name": "method", "label": "sampler", "options": [[m, _METHOD_LABELS[m]] for m in METHODS], "value": method},
+        {"name": "grid", "label": "grid", "options": [[g, _GRID_LABELS[g]] for g in GRIDS], "value": grid},
+        {"name": "steps", "label": "steps", "values": step_stops, "min": 1, "max": T, "value": steps, "integer": True},
+    ]
+    n = f"{start.numel():,}".replace(",", "\u202f")
+    note = (f"Exact conditional and unconditional denoisers of the {points.numel()} labelled points, guided as "
+            "$ε_w$ = $ε_∅$ + (1 + $w$)($ε_c$ − $ε_∅$): $w$ = 0 samples the class, $w$ = −1 ignores it. Schedule with "
+            f"$T$ = {T}, the same {n} starting points $x_T$ for every setting; NFE counts guided evaluations (two "
+            "denoiser evaluations each). Right panel: $W_1$ to the class's points and the spread against $w$ for this "
+            "sampler, grid and step count; horizontal dashed line: the spread of the class's points themselves. The ODE samplers "
+            "(DDIM, Euler, Heun, DPM-Solver++) give the particles du.sample gives; DDPM and Euler–Maruyama draw their "
+            "noise from this page's own generator, not torch's.")
+    config = {
+        "T": T, "points": points.tolist(), "labels": labels.tolist(), "class_names": list(class_names),
+        "class_spread": spreads, "alpha_bars": ab.tolist(), "rho": 7.0, "seed": seed,
+        "xT": base64.b64encode(start.numpy().astype("<f8").tobytes()).decode("ascii"),
+        "xlim": [low, high], "bins": bins, "ymax": ymax, "controls": controls, "note": note,
+        "colors": PLAYGROUND_THEMES,
+    }
+    if not torch.equal(model_ab, ab):  # a float32 schedule: the denoiser reads its rounded alpha_bar_t
+        config["model_alpha_bars"] = model_ab.tolist()
+    alt = (f"Interactive guidance playground: the histogram of {start.numel()} guided samples of the chosen class "
+           f"against that class's data points (of {points.numel()} labelled points), and the W1 to the class and the "
+           "spread of the samples against the guidance scale w; controls set the class, w, the sampler, the time "
+           "grid and the number of steps.")
+    fig_id = f"gp-figure-{next(_ids)}"
+    return HTML(
+        f'<div class="gp-figure" id="{fig_id}" role="figure" aria-label="{html.escape(alt)}" '
+        f"data-config='{html.escape(json.dumps(config), quote=True)}'></div>\n"
+        f"<script>\n{_playground_script()}\n{_guidance_script()}\n"
+        f"window.GuidancePlayground.mount(document.getElementById({json.dumps(fig_id)}));\n</script>"
     )

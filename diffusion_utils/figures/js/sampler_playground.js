@@ -11,7 +11,7 @@
 // number field), a summary line, and two SVG panels drawn at their on-screen size, stacked below 560 px.
 (function () {
   "use strict";
-  const VERSION = 1;
+  const VERSION = 2;
   if (window.SamplerPlayground && window.SamplerPlayground.version === VERSION) return;
   const SVG = "http://www.w3.org/2000/svg";
   const METHODS = ["ddpm", "ddim", "euler", "heun", "dpmpp_2m", "euler_maruyama"];
@@ -115,18 +115,21 @@
     let calls = 0;
     // exp(z) of a logit minus the largest: 1 for the largest itself, 0 below -746 (where exp underflows anyway)
     const expShift = (z) => (z === 0 ? 1.0 : z < -746 ? 0.0 : Math.exp(z));
-    function predictEps4(x, out, a, v, sv) { // K = 4 written out: the same operations in the same order
-      const p0 = points[0], p1 = points[1], p2 = points[2], p3 = points[3];
+    // K <= 4 written out: the same operations in the same order. Fewer points are padded with log-weight -inf: their
+    // logits are -inf, their exp 0, and adding those zeros leaves the sums exactly those over the K points.
+    const pad = (i) => (i < K ? points[i] : 0.0), lw = (i) => (i < K ? logW : -Infinity);
+    const p0 = pad(0), p1 = pad(1), p2 = pad(2), p3 = pad(3), w0 = lw(0), w1 = lw(1), w2 = lw(2), w3 = lw(3);
+    function predictEps4(x, out, a, v, sv) {
       for (let n = 0; n < x.length; n++) {
         const xn = x[n];
         let d = xn - a * p0;
-        const l0 = logW - 0.5 * (d * d) / v;
+        const l0 = w0 - 0.5 * (d * d) / v;
         d = xn - a * p1;
-        const l1 = logW - 0.5 * (d * d) / v;
+        const l1 = w1 - 0.5 * (d * d) / v;
         d = xn - a * p2;
-        const l2 = logW - 0.5 * (d * d) / v;
+        const l2 = w2 - 0.5 * (d * d) / v;
         d = xn - a * p3;
-        const l3 = logW - 0.5 * (d * d) / v;
+        const l3 = w3 - 0.5 * (d * d) / v;
         let top = l0;
         if (l1 > top) top = l1;
         if (l2 > top) top = l2;
@@ -139,7 +142,7 @@
     }
     function predictEps(x, out, t) {
       const abt = ab[t], a = Math.sqrt(abt), v = 1.0 - abt, sv = Math.sqrt(v);
-      if (K === 4) { predictEps4(x, out, a, v, sv); calls += 1; return; }
+      if (K <= 4) { predictEps4(x, out, a, v, sv); calls += 1; return; }
       for (let n = 0; n < x.length; n++) {
         const xn = x[n];
         let top = -Infinity;
@@ -170,7 +173,7 @@
   // runner and reused: no allocation inside the steps.
   function makeRunner(cfg, ab, timeGrid) {
     const N = cfg.xT.length;
-    const model = makeDenoiser(cfg.points, ab);
+    const model = cfg.makeModel ? cfg.makeModel() : makeDenoiser(cfg.points, ab); // makeModel: another eps-model
     let x = new Float64Array(N), eps = new Float64Array(N), tmp = new Float64Array(N), d = new Float64Array(N);
     let x0prev = new Float64Array(N);
     const z = new Float64Array(N);
@@ -257,6 +260,7 @@
       done: () => job.k >= job.steps,
       run(method, steps, grid, eta, seed) { start(method, steps, grid, eta, seed); while (job.k < job.steps) step(); },
       samples: () => x,
+      model,
       nfe: () => model.calls(),
       times: () => job.times,
       job: () => job,
@@ -373,7 +377,7 @@
     svg.setAttribute("width", width);
     svg.setAttribute("height", height);
     const decades = (lo, hi) => { const out = []; for (let e = Math.ceil(Math.log10(lo) - 1e-9); e <= Math.log10(hi) + 1e-9; e++) out.push(10 ** e); return out; };
-    const label = (v) => minus(v >= 1 || v === 0 ? String(+v.toPrecision(6)) : String(+v.toPrecision(1)));
+    const label = (v) => minus(String(+v.toPrecision(6))); // -15 and 0.25 in full, 10 ** -3 as 0.001
     const xt = log[0] ? decades(...xlim) : niceTicks(xlim[0], xlim[1], width < 300 ? 4 : 6);
     const yt = log[1] ? decades(...ylim) : niceTicks(ylim[0], ylim[1], 4);
     const yTickW = Math.max(...yt.map((v) => textWidth(label(v), font)));
@@ -428,48 +432,77 @@
     parent.replaceChildren(box);
   }
 
+  // The share of the particles in each of counts.length equal bins on [lo, hi] (hi itself in the last bin), written
+  // into counts; returns how many fell outside.
+  function shares(x, lo, hi, counts) {
+    const bins = counts.length, width = (hi - lo) / bins;
+    counts.fill(0);
+    let outside = 0;
+    for (let i = 0; i < x.length; i++) {
+      const b = Math.floor((x[i] - lo) / width);
+      if (b >= 0 && b < bins) counts[b] += 1;
+      else if (x[i] === hi) counts[bins - 1] += 1;
+      else outside += 1;
+    }
+    for (let b = 0; b < bins; b++) counts[b] /= x.length;
+    return outside;
+  }
+  // Those shares as one filled step path in the plot of ``ax`` (from axes()).
+  function bars(ax, counts, lo, hi) {
+    const bins = counts.length, width = (hi - lo) / bins;
+    let d = `M${ax.sx(lo).toFixed(2)},${ax.sy(0).toFixed(2)}`;
+    for (let b = 0; b < bins; b++) {
+      const y = ax.sy(counts[b]).toFixed(2);
+      d += `L${ax.sx(lo + b * width).toFixed(2)},${y}L${ax.sx(lo + (b + 1) * width).toFixed(2)},${y}`;
+    }
+    d += `L${ax.sx(hi).toFixed(2)},${ax.sy(0).toFixed(2)}Z`;
+    return el("path", { d, class: "sp-bars" }, ax.plot);
+  }
+
   // ---- style ---------------------------------------------------------------------------------------------------
+  // The guidance playground (guidance_playground.js, class gp-figure) is drawn with the same style and code.
+  const ROOT = ":is(.sp-figure,.gp-figure)";
   const CSS = `
-.sp-figure{--sp-bg:var(--sp-light-bg);--sp-fg:var(--sp-light-fg);--sp-axis:var(--sp-light-axis);--sp-grey:var(--sp-light-grey);
+${ROOT}{--sp-bg:var(--sp-light-bg);--sp-fg:var(--sp-light-fg);--sp-axis:var(--sp-light-axis);--sp-grey:var(--sp-light-grey);
  --sp-blue:var(--sp-light-blue);--sp-orange:var(--sp-light-orange);--sp-green:var(--sp-light-green);
  --sp-red:var(--sp-light-vermillion);--sp-purple:var(--sp-light-purple);
  background:var(--sp-bg);color:var(--sp-fg);font-size:15px;line-height:1.4;
  padding:.5rem;border-radius:.25rem;max-width:100%;box-sizing:border-box;text-align:left}
-html[data-theme=dark] .sp-figure,body[data-jp-theme-light=false] .sp-figure{--sp-bg:var(--sp-dark-bg);--sp-fg:var(--sp-dark-fg);
+html[data-theme=dark] ${ROOT},body[data-jp-theme-light=false] ${ROOT}{--sp-bg:var(--sp-dark-bg);--sp-fg:var(--sp-dark-fg);
  --sp-axis:var(--sp-dark-axis);--sp-grey:var(--sp-dark-grey);--sp-blue:var(--sp-dark-blue);--sp-orange:var(--sp-dark-orange);
  --sp-green:var(--sp-dark-green);--sp-red:var(--sp-dark-vermillion);--sp-purple:var(--sp-dark-purple);color-scheme:dark}
-html[data-theme=dark] .bd-content div.cell_output .text_html.text_html:has(> .sp-figure){background:transparent;padding:0}
-.sp-figure *{box-sizing:border-box}
+html[data-theme=dark] .bd-content div.cell_output .text_html.text_html:has(> ${ROOT}){background:transparent;padding:0}
+${ROOT} *{box-sizing:border-box}
 .sp-controls{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,20rem),1fr));gap:.25rem 1.5rem;margin:0 0 .25rem}
 .sp-control{display:flex;align-items:center;gap:.375rem;min-height:44px;margin:0}
 .sp-control[hidden]{display:none}
 .sp-name{min-width:4em;flex:none}
 .sp-control select{flex:1 1 auto;min-height:44px;min-width:8em;max-width:100%;font:inherit;font-size:16px;color:inherit;
  background:var(--sp-bg);border:1px solid var(--sp-axis);border-radius:.25rem;padding:0 .5rem}
-.sp-figure input[type=range]{-webkit-appearance:none;appearance:none;flex:1 1 6rem;min-width:4rem;height:44px;margin:0;
+${ROOT} input[type=range]{-webkit-appearance:none;appearance:none;flex:1 1 6rem;min-width:4rem;height:44px;margin:0;
  background:transparent;cursor:pointer;touch-action:pan-y}
-.sp-figure input[type=range]::-webkit-slider-runnable-track{height:6px;border-radius:3px;background:var(--sp-axis)}
-.sp-figure input[type=range]::-moz-range-track{height:6px;border-radius:3px;background:var(--sp-axis)}
-.sp-figure input[type=range]::-webkit-slider-thumb{-webkit-appearance:none;width:26px;height:26px;margin-top:-10px;
+${ROOT} input[type=range]::-webkit-slider-runnable-track{height:6px;border-radius:3px;background:var(--sp-axis)}
+${ROOT} input[type=range]::-moz-range-track{height:6px;border-radius:3px;background:var(--sp-axis)}
+${ROOT} input[type=range]::-webkit-slider-thumb{-webkit-appearance:none;width:26px;height:26px;margin-top:-10px;
  border-radius:50%;background:var(--sp-blue);border:3px solid var(--sp-bg);box-shadow:0 0 0 1px var(--sp-blue)}
-.sp-figure input[type=range]::-moz-range-thumb{width:20px;height:20px;border-radius:50%;background:var(--sp-blue);
+${ROOT} input[type=range]::-moz-range-thumb{width:20px;height:20px;border-radius:50%;background:var(--sp-blue);
  border:3px solid var(--sp-bg);box-shadow:0 0 0 1px var(--sp-blue)}
 .sp-step{flex:none;width:44px;height:44px;padding:0;font:inherit;font-size:22px;line-height:1;color:inherit;
  background:var(--sp-bg);border:1px solid var(--sp-axis);border-radius:.25rem;cursor:pointer;touch-action:manipulation}
 .sp-step:disabled{opacity:.45;cursor:default}
 .sp-number{flex:none;width:5em;height:44px;padding:0 .375rem;font:inherit;font-size:16px;font-variant-numeric:tabular-nums;
  color:inherit;background:var(--sp-bg);border:1px solid var(--sp-axis);border-radius:.25rem}
-.sp-figure :focus-visible{outline:2px solid var(--sp-blue);outline-offset:2px}
+${ROOT} :focus-visible{outline:2px solid var(--sp-blue);outline-offset:2px}
 .sp-info{margin:.25rem 0;min-height:2.8em;font-size:15px;overflow-wrap:anywhere}
 .sp-note{margin:.25rem 0 0;font-size:14px;overflow-wrap:anywhere}
 .sp-panels{display:flex;flex-wrap:wrap;align-items:flex-end;gap:.5rem 1rem}
 .sp-panel{flex:1 1 100%;min-width:0}
-.sp-figure:not(.sp-narrow) .sp-panel:first-child{flex:58 1 0}
-.sp-figure:not(.sp-narrow) .sp-panel:last-child{flex:42 1 0}
+${ROOT}:not(.sp-narrow) .sp-panel:first-child{flex:58 1 0}
+${ROOT}:not(.sp-narrow) .sp-panel:last-child{flex:42 1 0}
 .sp-panel svg{display:block;width:100%;height:auto;overflow:hidden}
 .sp-legend{display:flex;flex-wrap:wrap;gap:0 1rem;font-size:14px;margin:0 0 .125rem}
 .sp-key{display:inline-flex;align-items:center;gap:.375rem;white-space:nowrap}
-.sp-figure sub,.sp-figure sup{font-size:80%;line-height:0}
+${ROOT} sub,${ROOT} sup{font-size:80%;line-height:0}
 .sp-text{fill:var(--sp-fg)}
 .sp-axis{stroke:var(--sp-axis);stroke-width:1}
 .sp-bars{fill:var(--sp-blue);fill-opacity:.35;stroke:var(--sp-blue);stroke-width:1.5}
@@ -611,7 +644,7 @@ html[data-theme=dark] .bd-content div.cell_output .text_html.text_html:has(> .sp
     const timeGrid = makeTimeGrid(ab, cfg.rho);
     const runner = makeRunner(data, ab, timeGrid), background = makeRunner(data, ab, timeGrid);
     const sorted = new Float64Array(xT.length), sortedBg = new Float64Array(xT.length);
-    const lo = cfg.xlim[0], hi = cfg.xlim[1], bins = cfg.bins, width = (hi - lo) / bins;
+    const lo = cfg.xlim[0], hi = cfg.xlim[1], bins = cfg.bins;
     const counts = new Float64Array(bins);
     const state = {};
     for (const c of cfg.controls) state[c.name] = c.value;
@@ -667,18 +700,7 @@ html[data-theme=dark] .bd-content div.cell_output .text_html.text_html:has(> .sp
       ["this setting", (sw) => el("circle", { cx: 15, cy: 7, r: 6, class: "sp-current" }, sw)],
     ]);
 
-    function histogram(x) {
-      counts.fill(0);
-      let outside = 0;
-      for (let i = 0; i < x.length; i++) {
-        const b = Math.floor((x[i] - lo) / width);
-        if (b >= 0 && b < bins) counts[b] += 1;
-        else if (x[i] === hi) counts[bins - 1] += 1;
-        else outside += 1;
-      }
-      for (let b = 0; b < bins; b++) counts[b] /= x.length;
-      return outside;
-    }
+    const histogram = (x) => shares(x, lo, hi, counts);
 
     let sizes = layout(root);
     function draw() {
@@ -688,13 +710,7 @@ html[data-theme=dark] .bd-content div.cell_output .text_html.text_html:has(> .sp
       for (let b = 0; b < bins; b++) if (counts[b] > top) top = counts[b];
       const ymax = Math.max(cfg.ymax, niceCeil(1.05 * Math.max(top, 1 / points.length)));
       const left = axes(panels[0].svg, sizes[0], [lo, hi], [0, ymax], ["$x_0$", "share of particles"], root.id + "-l", [false, false]);
-      let d = `M${left.sx(lo).toFixed(2)},${left.sy(0).toFixed(2)}`;
-      for (let b = 0; b < bins; b++) {
-        const y = left.sy(counts[b]).toFixed(2);
-        d += `L${left.sx(lo + b * width).toFixed(2)},${y}L${left.sx(lo + (b + 1) * width).toFixed(2)},${y}`;
-      }
-      d += `L${left.sx(hi).toFixed(2)},${left.sy(0).toFixed(2)}Z`;
-      el("path", { d, class: "sp-bars" }, left.plot);
+      bars(left, counts, lo, hi);
       const stems = el("g", { class: "sp-stems" }, left.plot);
       for (const p of points) {
         el("line", { x1: left.sx(p), x2: left.sx(p), y1: left.sy(0), y2: left.sy(1 / points.length) }, stems);
@@ -842,5 +858,8 @@ html[data-theme=dark] .bd-content div.cell_output .text_html.text_html:has(> .sp
   }
 
   window.SamplerPlayground = { version: VERSION, mount, makeTimeGrid, makeDenoiser, makeRunner, w1, linspace, roundHalfEven,
-                               decodeFloat64 };
+                               decodeFloat64,
+                               // the drawing, controls and style, shared with the guidance playground
+                               ui: { el, axes, marker, legend, buildControls, injectStyle, layout, richHTML, fmt, thousands,
+                                     niceCeil, shares, bars } };
 })();
