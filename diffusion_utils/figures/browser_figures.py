@@ -24,6 +24,7 @@ import torch
 from IPython.display import HTML
 
 from ..core._validate import check_int, check_positive, check_tensor
+from ..core.data import DataScaler
 from ..core.metrics import wasserstein_1d
 from ..core.mixture import empirical_distribution
 from ..core.samplers import GRIDS, METHODS, alpha_bars64, ode_limit_1d
@@ -336,6 +337,7 @@ def guidance_playground_html(
     steps: int = 20,
     grid: str = "uniform",
     class_names: tuple[str, ...] | None = None,
+    scaler: DataScaler | None = None,
     seed: int = 0,
     xlim: tuple[float, float] | None = None,
     bins: int = 100,
@@ -351,7 +353,9 @@ def guidance_playground_html(
     class, their spread (standard deviation, N - 1) and their W1 to the class's points; the two last also against w
     (computed in the background). For the ODE samplers the particles are those of ``du.sample(du.guided(
     du.ExactConditionalDenoiser(data, labels, schedule), label, w), schedule, xT, ...)``; DDPM and Euler-Maruyama
-    use the page's own seeded noise (``seed``).
+    use the page's own seeded noise (``seed``). With a ``scaler`` the denoiser and the samplers work on
+    ``scaler.encode(data)`` (``xT`` in those units) and the page shows ``scaler.decode`` of the samples, its numbers in
+    data units.
     """
     from ..core.guidance import _check_label, _check_labels
 
@@ -395,6 +399,11 @@ def guidance_playground_html(
     if (not isinstance(class_names, (tuple, list)) or len(class_names) != num_classes
             or not all(isinstance(n, str) and n.strip() for n in class_names)):
         raise TypeError(f"class_names must be {num_classes} non-empty strings (one per class), got {class_names!r}")
+    if scaler is not None:
+        if not isinstance(scaler, DataScaler):
+            raise TypeError(f"scaler must be a DataScaler or None, got {type(scaler).__name__}")
+        if not isinstance(scaler.shift, float) and len(scaler.shift) != 1:
+            raise ValueError(f"scaler must map 1-D data (one shift), got shift {scaler.shift!r}")
     seed = check_int("seed", seed, low=0, high=2**31 - 1)
     if xlim is None:
         pad = 0.1 * max(float(points.max() - points.min()), 1.0)
@@ -423,7 +432,7 @@ def guidance_playground_html(
     note = (f"Exact conditional and unconditional denoisers of the {points.numel()} labelled points, guided as "
             "$ε_w$ = $ε_∅$ + (1 + $w$)($ε_c$ − $ε_∅$): $w$ = 0 samples the class, $w$ = −1 ignores it. Schedule with "
             f"$T$ = {T}, the same {n} starting points $x_T$ for every setting; NFE counts guided evaluations (two "
-            "denoiser evaluations each). Right panel: $W_1$ to the class's points and the spread against $w$ for this "
+            "denoiser evaluations each). The panel against $w$: $W_1$ to the class's points and the spread for this "
             "sampler, grid and step count; horizontal dashed line: the spread of the class's points themselves. The ODE samplers "
             "(DDIM, Euler, Heun, DPM-Solver++) give the particles du.sample gives; DDPM and Euler–Maruyama draw their "
             "noise from this page's own generator, not torch's.")
@@ -436,6 +445,13 @@ def guidance_playground_html(
     }
     if not torch.equal(model_ab, ab):  # a float32 schedule: the denoiser reads its rounded alpha_bar_t
         config["model_alpha_bars"] = model_ab.tolist()
+    if scaler is not None:  # samples in model units, shown as x * scale + shift (DataScaler.decode)
+        shift = scaler.shift if isinstance(scaler.shift, float) else scaler.shift[0]
+        config["model_points"] = scaler.encode(points).tolist()
+        config["decode"] = [scaler.scale, shift]
+        sign = "−" if shift >= 0 else "+"
+        config["note"] += (f" The denoisers and samplers work in standardised units (x {sign} {abs(shift):.4g})/"
+                           f"{scaler.scale:.4g}; histogram and numbers are in data units.")
     alt = (f"Interactive guidance playground: the histogram of {start.numel()} guided samples of the chosen class "
            f"against that class's data points (of {points.numel()} labelled points), and the W1 to the class and the "
            "spread of the samples against the guidance scale w; controls set the class, w, the sampler, the time "

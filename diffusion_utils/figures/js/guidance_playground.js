@@ -113,10 +113,20 @@
     const ab = Float64Array.from(cfg.alpha_bars);
     const modelAb = cfg.model_alpha_bars ? Float64Array.from(cfg.model_alpha_bars) : ab; // a float32 schedule's own
     const points = Float64Array.from(cfg.points), labels = Int32Array.from(cfg.labels), C = cfg.class_names.length;
+    // with a DataScaler: the denoiser's points in model units, the samples shown as x * scale + shift (decode)
+    const modelPoints = cfg.model_points ? Float64Array.from(cfg.model_points) : points;
+    const decode = cfg.decode;
     const classSorted = [];
     for (let c = 0; c < C; c++) classSorted.push(points.filter((_, i) => labels[i] === c).sort());
     const xT = SP.decodeFloat64(cfg.xT);
-    const data = { xT, points, makeModel: () => makeGuidedDenoiser(points, labels, C, modelAb) };
+    const data = { xT, points: modelPoints, makeModel: () => makeGuidedDenoiser(modelPoints, labels, C, modelAb) };
+    const shownFg = new Float64Array(decode ? xT.length : 0), shownBg = new Float64Array(decode ? xT.length : 0);
+    function inDataUnits(x, buf) { // DataScaler.decode: z * scale + shift (the particles themselves without a scaler)
+      if (!decode) return x;
+      const [scale, shift] = decode;
+      for (let i = 0; i < x.length; i++) buf[i] = x[i] * scale + shift;
+      return buf;
+    }
     const timeGrid = SP.makeTimeGrid(ab, cfg.rho);
     const runner = SP.makeRunner(data, ab, timeGrid), background = SP.makeRunner(data, ab, timeGrid);
     const sorted = new Float64Array(xT.length), sortedBg = new Float64Array(xT.length);
@@ -261,15 +271,15 @@
       const t0 = performance.now();
       runner.model.set(s.label, s.w);
       runner.run(s.method, s.steps, s.grid, 0, cfg.seed);
-      const x = runner.samples();
-      const nums = classNumbers(x, points, labels, classSorted, s.label, sorted);
+      const x = runner.samples(), x0 = inDataUnits(x, shownFg);
+      const nums = classNumbers(x0, points, labels, classSorted, s.label, sorted);
       const ms = performance.now() - t0;
       gp.timings.push(ms);
-      const res = { samples: x, nfe: runner.nfe(), ...nums, ms, stochastic: !!STOCHASTIC[s.method],
+      const res = { samples: x, shown: x0, nfe: runner.nfe(), ...nums, ms, stochastic: !!STOCHASTIC[s.method],
                     times: Array.from(runner.times()), settings: s };
       remember(s, { w: s.w, share: nums.share, spread: nums.spread, w1: nums.w1, nfe: res.nfe });
       gp.result = res;
-      res.outside = shares(x, lo, hi, counts);
+      res.outside = shares(x0, lo, hi, counts);
       res.counts = counts;
       Object.assign(res, draw());
       summary(res, res.outside);
@@ -297,7 +307,8 @@
         }
         background.step();
         if (background.done()) {
-          const p = pending, nums = classNumbers(background.samples(), points, labels, classSorted, p.label, sortedBg);
+          const p = pending, x0 = inDataUnits(background.samples(), shownBg);
+          const nums = classNumbers(x0, points, labels, classSorted, p.label, sortedBg);
           remember(p, { w: p.w, share: nums.share, spread: nums.spread, w1: nums.w1, nfe: background.nfe() });
           pending = null;
           gp.backgroundRuns = (gp.backgroundRuns || 0) + 1;
