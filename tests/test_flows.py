@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import diffusion_utils as du
+from diffusion_utils.core import flows
 
 F64 = torch.float64
 # The 1-D dataset standardised as the models see it.
@@ -253,12 +254,25 @@ def test_flow_on_the_meta_device_leaks_nothing():
     assert conv.device == meta
 
 
-def test_recipe_uncached_is_seeded(monkeypatch):
+def test_recipe_is_seeded_and_cached_as_a_velocity_net(monkeypatch, tmp_path):
     monkeypatch.setenv("DIFFUSION_UTILS_CACHE", "off")
     a = du.train_flow_toy_1d("cpu", steps=20)
     b = du.train_flow_toy_1d("cpu", steps=20)
     assert isinstance(a.model, du.VelocityNet) and torch.equal(a.losses, b.losses)
     assert a.scaler == du.train_toy_1d("cpu", steps=1, cache=False).scaler and a.data.shape == (4, 1)
+    monkeypatch.setenv("DIFFUSION_UTILS_CACHE", str(tmp_path))
+    fresh = du.train_flow_toy_1d("cpu", steps=20)
+    (cached_file,) = tmp_path.glob("train_flow_toy_1d-*.pt")
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again instead of loading the cached file")
+
+    monkeypatch.setattr(flows, "train_velocity", no_training)
+    loaded = du.train_flow_toy_1d("cpu", steps=20)
+    assert isinstance(loaded.model, du.VelocityNet) and torch.equal(loaded.losses, a.losses)
+    x, t = torch.randn(6, 1), torch.rand(6)
+    assert torch.equal(loaded.model(x, t), fresh.model(x, t)) and torch.equal(fresh.model(x, t), a.model(x, t))
+    assert cached_file.is_file()
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

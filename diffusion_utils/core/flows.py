@@ -468,7 +468,8 @@ def _flow_recipe(
     cache: bool,
 ) -> TrainedFlow:
     """Train (or load from the trained-model cache of :mod:`~diffusion_utils.core.recipes`) one velocity network."""
-    from .recipes import TrainedModel, _cached  # recipes imports the models; import here to keep flows light
+    # recipes imports the guidance module and the models; imported here to keep flows light
+    from .recipes import _SOURCES, TrainedModel, _cached
 
     def train() -> TrainedModel:
         data = make_data()
@@ -489,13 +490,17 @@ def _flow_recipe(
         seed=seed,
         cache=cache,
         progress=progress,
+        build=_build_velocity,
+        sources=(*_SOURCES, "flows.py"),  # a change to this module's loss, network or recipes trains afresh
     )
-    model = out.model
-    if not isinstance(model, VelocityNet):  # loaded from the cache as the Denoiser it is: same weights, float times
-        net = VelocityNet(dim, hidden=hidden, generator=torch.Generator().manual_seed(seed))
-        net.load_state_dict(model.state_dict(), strict=True)
-        model = net.to(device).eval()
-    return TrainedFlow(model, out.scaler, out.data, out.losses)
+    return TrainedFlow(out.model, out.scaler, out.data, out.losses)
+
+
+def _build_velocity(model_args: dict, generator: torch.Generator) -> VelocityNet:
+    """The untrained network a cached velocity model is loaded into, as the recipe built it."""
+    return VelocityNet(
+        model_args["dim"], hidden=model_args["hidden"], depth=model_args.get("depth", 3), generator=generator
+    )
 
 
 def _check_recipe(seed: object, steps: object, device: object) -> tuple[int, int, torch.device]:
