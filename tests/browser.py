@@ -117,7 +117,16 @@ def read_netlog(path: Path) -> list[dict]:
     try:
         return json.loads(text).get("events", [])
     except json.JSONDecodeError:
-        return json.loads(text.rstrip().rstrip(",") + "]}").get("events", [])
+        pass
+    # Chromium writes one event per line: drop the lines after the last complete event (a kill can cut the file in
+    # the middle of one), then close the array.
+    lines = text.rstrip().splitlines()
+    for end in range(len(lines), max(0, len(lines) - 5), -1):
+        try:
+            return json.loads("\n".join(lines[:end]).rstrip().rstrip(",") + "]}").get("events", [])
+        except json.JSONDecodeError:
+            continue
+    raise ValueError(f"the net log {path} cannot be parsed even after dropping its last lines")
 
 
 def netlog_requests(events: list[dict]) -> list[tuple[str, str]]:
