@@ -1,6 +1,14 @@
 """diffusion_utils: the small package behind the interactive lecture notes on diffusion models."""
 
-from .core.data import DATASET, TOY_LABELS, DataScaler, labelled_toy_1d, labelled_two_moons, toy_dataset, two_moons
+from .core.data import (
+    DATASET,
+    TOY_LABELS,
+    DataScaler,
+    labelled_toy_1d,
+    labelled_two_moons,
+    toy_dataset,
+    two_moons,
+)
 from .core.device import default_device
 from .core.elbo import ElboTerms, elbo_terms, elbo_trajectory, gaussian_kl, gaussian_log_prob
 from .core.flows import (
@@ -66,6 +74,19 @@ from .core.reverse import (
 from .core.samplers import GRIDS, METHODS, SampleResult, alpha_bars64, ddim_invert, ode_limit_1d, sample, time_grid
 from .core.schedules import NoiseSchedule
 from .core.scores import mixture_denoiser, mixture_log_density, mixture_posterior, mixture_score
+from .core.straight import (
+    CLOCKS,
+    SlicedW1,
+    clock_euler,
+    integrate_flow,
+    interpolant_to_vp,
+    nfe_to_reach,
+    path_curvature,
+    reflow_pairs,
+    schedule_flow_times,
+    train_reflow_moons,
+    vp_to_interpolant,
+)
 from .core.text import sci
 from .core.training import diffusion_loss, fit, train_denoiser
 from .figures.browser_figures import fixed_factor_html, guidance_playground_html, marginal_html, sampler_playground_html
@@ -102,8 +123,17 @@ from .figures.score_figures import (
     score_field_figure,
     update_score_field,
 )
+from .figures.straight_figures import (
+    StraightArtists,
+    StraightFrame,
+    straight_animation,
+    straight_figure,
+    straight_frame,
+    update_straight,
+)
 
 __all__ = [
+    "CLOCKS",
     "DATASET",
     "FLOW_GRIDS",
     "FLOW_METHODS",
@@ -135,6 +165,9 @@ __all__ = [
     "ScoreField",
     "ScoreFieldArtists",
     "ScoreFrame",
+    "SlicedW1",
+    "StraightArtists",
+    "StraightFrame",
     "TrainedConditional",
     "TrainedFlow",
     "TrainedModel",
@@ -143,6 +176,7 @@ __all__ = [
     "ancestral_sample",
     "animation_html",
     "class_posterior",
+    "clock_euler",
     "conditional_score",
     "ddim_invert",
     "ddpm_step",
@@ -171,7 +205,9 @@ __all__ = [
     "guided_flow",
     "histogram_animation",
     "histogram_figure",
+    "integrate_flow",
     "interpolant_alpha_bar",
+    "interpolant_to_vp",
     "labelled_toy_1d",
     "labelled_two_moons",
     "logsnr_grid",
@@ -188,18 +224,22 @@ __all__ = [
     "mixture_score",
     "model_score",
     "nearest_distance",
+    "nfe_to_reach",
     "ode_limit_1d",
     "ode_log_likelihood",
+    "path_curvature",
     "plot_density_heatmap",
     "plot_paths",
     "posterior",
     "predict_x0",
     "probability_flow",
+    "reflow_pairs",
     "reverse_coefficients",
     "sample",
     "sample_flow",
     "sampler_playground_html",
     "save_gif",
+    "schedule_flow_times",
     "sci",
     "score_field_animation",
     "score_field_figure",
@@ -207,6 +247,9 @@ __all__ = [
     "score_to_velocity",
     "sinusoidal_embedding",
     "sliced_wasserstein",
+    "straight_animation",
+    "straight_figure",
+    "straight_frame",
     "tilted_log_density",
     "time_grid",
     "to_numpy",
@@ -218,6 +261,7 @@ __all__ = [
     "train_flow_moons",
     "train_flow_toy_1d",
     "train_on_points",
+    "train_reflow_moons",
     "train_toy_1d",
     "train_two_moons",
     "train_velocity",
@@ -227,9 +271,11 @@ __all__ = [
     "update_guidance",
     "update_histogram",
     "update_score_field",
+    "update_straight",
     "velocity_to_eps",
     "velocity_to_score",
     "velocity_to_x0",
+    "vp_to_interpolant",
     "wasserstein_1d",
     "x0_eps_to_velocity",
     "x0_to_eps",

@@ -40,6 +40,7 @@ from .plotting import (
     update_histogram,
 )
 from .score_figures import ScoreField, score_field_figure, update_score_field
+from .straight_figures import StraightFrame, straight_figure, straight_frame, update_straight
 
 __all__ = [
     "SamplerArtists",
@@ -52,6 +53,7 @@ __all__ = [
     "sampler_figure",
     "score_field_explorer",
     "step_slider",
+    "straight_explorer",
     "update_sampler",
 ]
 
@@ -434,6 +436,44 @@ def eta_explorer(
                                            readout_format=".1f", continuous_update=False)}
     box = _panel(show, controls, artists)
     box.runs = runs
+    return box
+
+
+def straight_explorer(
+    points: torch.Tensor,
+    x1: torch.Tensor,
+    spreads: tuple[float, ...],
+    *,
+    spread: float | None = None,
+    steps: int = 200,
+    num_paths: int = 12,
+) -> widgets.Widget:
+    """A slider over the data's spread: exact interpolant and VP paths with their chords (chapter: Straight paths and few steps).
+
+    Each spread (data = spread * ``points``, (K, 1)) is integrated once from the same ``x1`` (N, 1) with
+    :func:`~diffusion_utils.figures.straight_figures.straight_frame` and kept; moving the slider redraws the existing
+    artists with :func:`~diffusion_utils.figures.straight_figures.update_straight`.
+    """
+    options = sorted({float(s) for s in spreads})
+    if not options:
+        raise ValueError("spreads must hold at least one value")
+    start = options[len(options) // 2] if spread is None else float(spread)
+    if start not in options:
+        raise ValueError(f"spread must be one of spreads {options}, got {spread}")
+    frames: dict[float, StraightFrame] = {}
+    artists = straight_figure(num_paths)
+    plt.close(artists.fig)
+
+    def show(spread: float) -> None:
+        if spread not in frames:
+            frames[spread] = straight_frame(points, spread, x1, steps=steps, num_paths=num_paths)
+        update_straight(artists, frames[spread])
+        display(artists.fig)
+
+    controls = {"spread": widgets.SelectionSlider(options=[(f"{v:g}", v) for v in options], value=start,
+                                                  description="spread a")}
+    box = _panel(show, controls, artists)
+    box.frames = frames
     return box
 
 
