@@ -125,6 +125,8 @@ def test_exact_velocity_minimises_the_flow_matching_loss():
     assert 0.0 < float(loss) < 2.0
     with pytest.raises(ValueError, match="noise must have x0's shape"):
         du.flow_matching_loss(exact, MOONS, noise=noise[:3])
+    with pytest.raises(ValueError, match=r"model must return a velocity of x0's shape \(64, 2\), got \(64,\)"):
+        du.flow_matching_loss(lambda x, t: x[:, 0], MOONS)
 
 
 def test_sample_flow_counts_calls_and_returns_paths():

@@ -296,7 +296,11 @@ def flow_matching_loss(
         check_same_device("noise", noise, "x0", x0)
     t = 1.0 - torch.rand(x0.shape[0], generator=generator, device=x0.device, dtype=x0.dtype)
     xt = (1 - t)[:, None] * x0 + t[:, None] * noise
-    return torch.mean((model(xt, t) - (noise - x0)) ** 2)
+    v = model(xt, t)
+    if not isinstance(v, torch.Tensor) or v.shape != x0.shape:  # a (N,) answer would broadcast to (N, N) silently
+        got = tuple(v.shape) if isinstance(v, torch.Tensor) else type(v).__name__
+        raise ValueError(f"model must return a velocity of x0's shape {tuple(x0.shape)}, got {got}")
+    return torch.mean((v - (noise - x0)) ** 2)
 
 
 class VelocityNet(Denoiser):
