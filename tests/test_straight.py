@@ -242,7 +242,7 @@ def test_straight_explorer_headless():
     box.controls["spread"].value = 4.0  # integrates the new spread once, redraws the same artists
     assert set(box.frames) == {0.0, 4.0}
     assert artists.paths[0][0] is line
-    assert artists.suptitle.get_text() == "data spread a = 4"
+    assert artists.suptitle.get_text() == "data spread ζ = 4"
     assert f"{box.frames[4.0].kappa_linear:.3f}" in artists.titles[0].get_text()
     assert line.get_ydata()[-1] == pytest.approx(box.frames[4.0].linear[-1, 0])
     with pytest.raises(ValueError, match="spread must be one of"):
@@ -261,7 +261,7 @@ def test_update_straight_and_animation_use_existing_artists():
     anim = du.straight_animation(frames, artists)
     anim._func(0)
     anim._draw_was_started = True  # drawn by hand above: no "deleted without rendering" warning
-    assert artists.suptitle.get_text() == "data spread a = 0.5"
+    assert artists.suptitle.get_text() == "data spread ζ = 0.5"
     with pytest.raises(TypeError, match="frame must be a StraightFrame"):
         du.update_straight(artists, "frame")
     with pytest.raises(ValueError, match="frames must hold"):

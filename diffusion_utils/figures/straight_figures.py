@@ -127,7 +127,7 @@ def update_straight(artists: StraightArtists, frame: StraightFrame) -> None:
     high = max(float(frame.linear.max()), float(frame.vp.max()))
     pad = 0.06 * max(high - low, 1e-6)
     artists.axes[0].set_ylim(low - pad, high + pad)
-    artists.suptitle.set_text(f"data spread a = {frame.spread:g}")
+    artists.suptitle.set_text(f"data spread ζ = {frame.spread:g}")
 
 
 def straight_animation(

@@ -471,7 +471,7 @@ def straight_explorer(
         display(artists.fig)
 
     controls = {"spread": widgets.SelectionSlider(options=[(f"{v:g}", v) for v in options], value=start,
-                                                  description="spread a")}
+                                                  description="spread ζ")}
     box = _panel(show, controls, artists)
     box.frames = frames
     return box
