@@ -200,6 +200,21 @@ def test_conversions_round_trip_and_bad_inputs_name_the_argument():
         du.train_reflow_moons("cpu", num_pairs=1)
 
 
+def test_sliced_w1_is_du_sliced_wasserstein_and_nfe_to_reach_takes_the_last_crossing():
+    gen = torch.Generator().manual_seed(12)
+    reference, samples = torch.randn(300, 2, generator=gen), torch.randn(300, 2, generator=gen) * 1.3
+    sw = du.SlicedW1(reference, 40, generator=torch.Generator().manual_seed(13))
+    slow = du.sliced_wasserstein(samples, reference, 40, generator=torch.Generator().manual_seed(13)).item()
+    assert sw(samples) == pytest.approx(slow, rel=1e-12)
+    assert sw(reference) == 0.0
+    with pytest.raises(ValueError, match="samples must have the reference's shape"):
+        sw(samples[:10])
+    tried = [(1, 0.5), (2, 0.09), (4, 0.12), (8, 0.05), (16, 0.04)]
+    assert du.nfe_to_reach(tried, 0.1) == 8  # 2 dips below, 4 comes back above: from 8 on it stays
+    assert du.nfe_to_reach(tried, 0.6) == 1
+    assert du.nfe_to_reach(tried, 0.01) is None
+
+
 def test_meta_device_leaks_nothing():
     meta = torch.device("meta")
     path = torch.empty(11, 32, 2, device=meta)

@@ -13,6 +13,7 @@ import itertools
 import math
 import numbers
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -20,6 +21,9 @@ from ._validate import check_int, check_same_device, check_tensor, is_concrete
 from .device import default_device
 from .samplers import SampleResult
 from .schedules import NoiseSchedule
+
+if TYPE_CHECKING:
+    from .flows import TrainedFlow
 
 __all__ = [
     "CLOCKS",
@@ -105,10 +109,10 @@ def interpolant_to_vp(z: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
 
 
 def vp_to_interpolant(x: torch.Tensor, alpha_bar: float | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(z, t): the interpolant's z = x (sqrt(ab) + sqrt(1 - ab))^-1 ... at t = gamma / (1 + gamma) (chapter: Straight paths and few steps).
+    """(z, t): the interpolant's z = x / (sqrt(ab) + sqrt(1 - ab)) at t = gamma / (1 + gamma) (chapter: Straight paths and few steps).
 
-    For x = sqrt(ab) x_0 + sqrt(1 - ab) eps, z = x / (sqrt(ab) + sqrt(1 - ab)) = (1 - t) x_0 + t eps with
-    t = sqrt(1 - ab) / (sqrt(ab) + sqrt(1 - ab)) = gamma / (1 + gamma). ``alpha_bar`` in [0, 1]; t is (N,).
+    For x = sqrt(ab) x_0 + sqrt(1 - ab) eps this is z = (1 - t) x_0 + t eps with t = sqrt(1 - ab) / (sqrt(ab) +
+    sqrt(1 - ab)), so z = s_t x. ``x`` is (N, d), ``alpha_bar`` a float or an (N,) tensor in [0, 1]; t is (N,).
     """
     check_tensor("x", x, min_ndim=2, max_ndim=2)
     ab = _level("alpha_bar", alpha_bar, x, low=0.0, high=1.0)
@@ -216,6 +220,8 @@ def clock_euler(eps_model: EpsField, x: torch.Tensor, gammas: torch.Tensor, *, c
     check_tensor("gammas", gammas, min_ndim=1, max_ndim=1)
     if clock not in CLOCKS:
         raise ValueError(f"clock must be one of {CLOCKS}, got {clock!r}")
+    if not callable(eps_model):
+        raise TypeError(f"eps_model must be callable as eps_model(x, alpha_bar), got {type(eps_model).__name__}")
     g = gammas.detach().to("cpu", torch.float64).tolist()
     if len(g) < 2 or any(b >= a for a, b in itertools.pairwise(g)) or g[-1] < 0 or not math.isfinite(g[0]):
         raise ValueError("gammas must hold at least two finite values, strictly decreasing, >= 0")
@@ -258,7 +264,7 @@ def train_reflow_moons(
     lr: float = 2e-3,
     progress: bool = False,
     cache: bool = True,
-):
+) -> TrainedFlow:
     """One round of reflow on the two-moons flow model (chapter: Straight paths and few steps).
 
     Draws ``num_pairs`` noise rows x_1 (seed ``seed``), sends each through the trained flow model of
@@ -310,7 +316,7 @@ class SlicedW1:
     so the reference is sorted once. ``reference`` is (N, d); call with samples (N, d) on its device.
     """
 
-    def __init__(self, reference: torch.Tensor, num_projections: int = 128, generator: torch.Generator | None = None):
+    def __init__(self, reference: torch.Tensor, num_projections: int = 128, generator: torch.Generator | None = None) -> None:
         check_tensor("reference", reference, min_ndim=2, max_ndim=2)
         num_projections = check_int("num_projections", num_projections, low=1)
         dirs = torch.randn((num_projections, reference.shape[1]), generator=generator, device=reference.device,
