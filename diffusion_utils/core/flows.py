@@ -1,8 +1,8 @@
 """Flow matching on a finite dataset: exact velocity, conversions, loss, network, trainer, sampler (home chapter: Flow matching).
 
 The interpolant is x_t = (1 - t) x_0 + t eps with t in [0, 1] (t = 1 is pure noise: larger t is noisier, as in the
-rest of the book) and its conditional velocity is dx_t/dt = eps - x_0. Dividing by kappa_t = sqrt((1 - t)^2 + t^2) turns
-x_t into a variance-preserving x with alpha_bar = (1 - t)^2 / kappa_t^2, so the exact quantities are those of
+rest of the book) and its conditional velocity is dx_t/dt = eps - x_0. Dividing by nu_t = sqrt((1 - t)^2 + t^2) turns
+x_t into a variance-preserving x with alpha_bar = (1 - t)^2 / nu_t^2, so the exact quantities are those of
 :mod:`~diffusion_utils.core.scores` (the posterior mean is computed here by one matrix product, faster for many points). The time t here is continuous; the chain's integer t of Parts I-III only enters
 through alpha_bar.
 """
@@ -202,7 +202,7 @@ def score_to_velocity(score: torch.Tensor, x: torch.Tensor, t: float | torch.Ten
 
 
 def interpolant_alpha_bar(t: float | torch.Tensor) -> float | torch.Tensor:
-    """The alpha_bar of x_t / kappa_t for the linear interpolant: (1 - t)^2 / ((1 - t)^2 + t^2) (chapter: Flow matching)."""
+    """The alpha_bar of x_t / nu_t for the linear interpolant: (1 - t)^2 / ((1 - t)^2 + t^2) (chapter: Flow matching)."""
     return (1 - t) ** 2 / ((1 - t) ** 2 + t**2)
 
 

@@ -2,7 +2,7 @@
 
 Two ways to write the same noising: the variance-preserving (VP) variable x = sqrt(ab) x_0 + sqrt(1 - ab) eps and the
 linear interpolant z = (1 - t) x_0 + t eps, t in [0, 1] (t = 1 is noise). They carry the same information:
-z = s_t x with s_t = sqrt((1 - t)^2 + t^2) and ab = (1 - t)^2 / s_t^2, and in DDIM's variables
+z = nu_t x with nu_t = sqrt((1 - t)^2 + t^2) and ab = (1 - t)^2 / nu_t^2, and in DDIM's variables
 y = x / sqrt(ab) = z / (1 - t), gamma = sqrt((1 - ab) / ab) = t / (1 - t). This module converts between them, integrates a
 velocity field on any time grid, measures how straight a path is, and builds one round of reflow.
 """
@@ -99,9 +99,9 @@ def _level(name: str, value: object, x: torch.Tensor, *, low: float, high: float
 
 
 def interpolant_to_vp(z: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
-    """The VP variable x = z / s_t of the interpolant's z at time t in [0, 1], s_t = sqrt((1-t)^2 + t^2) (chapter: Straight paths and few steps).
+    """The VP variable x = z / nu_t of the interpolant's z at time t in [0, 1], nu_t = sqrt((1-t)^2 + t^2) (chapter: Straight paths and few steps).
 
-    Its noise level is alpha_bar = (1 - t)^2 / s_t^2 (:func:`~diffusion_utils.core.flows.interpolant_alpha_bar`).
+    Its noise level is alpha_bar = (1 - t)^2 / nu_t^2 (:func:`~diffusion_utils.core.flows.interpolant_alpha_bar`).
     """
     check_tensor("z", z, min_ndim=2, max_ndim=2)
     tt = _level("t", t, z, low=0.0, high=1.0)
@@ -112,7 +112,7 @@ def vp_to_interpolant(x: torch.Tensor, alpha_bar: float | torch.Tensor) -> tuple
     """(z, t): the interpolant's z = x / (sqrt(ab) + sqrt(1 - ab)) at t = gamma / (1 + gamma) (chapter: Straight paths and few steps).
 
     For x = sqrt(ab) x_0 + sqrt(1 - ab) eps this is z = (1 - t) x_0 + t eps with t = sqrt(1 - ab) / (sqrt(ab) +
-    sqrt(1 - ab)), so z = s_t x. ``x`` is (N, d), ``alpha_bar`` a float or an (N,) tensor in [0, 1]; t is (N,).
+    sqrt(1 - ab)), so z = nu_t x. ``x`` is (N, d), ``alpha_bar`` a float or an (N,) tensor in [0, 1]; t is (N,).
     """
     check_tensor("x", x, min_ndim=2, max_ndim=2)
     ab = _level("alpha_bar", alpha_bar, x, low=0.0, high=1.0)
