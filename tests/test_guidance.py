@@ -204,8 +204,8 @@ def test_guided_flow_at_w0_keeps_the_conditional_marginal():
         du.guided_flow(torch.zeros(2, 1, dtype=torch.float64), data, labels, 0, math.inf, torch.tensor([2.0, 1.0]))
     with pytest.raises(ValueError, match=r"label must lie in 0\.\.1"):
         du.tilted_log_density(torch.zeros(2, 1, dtype=torch.float64), data, labels, 2, 1.0, 0.5)
-    with pytest.raises(ValueError, match="ws must be >= 0"):
-        du.GuidanceSweep.simulate(data, labels, 0, (-1.0,))
+    with pytest.raises(ValueError, match="ws must be >= -1"):
+        du.GuidanceSweep.simulate(data, labels, 0, (-1.5,))
 
 
 # --- the explorer, headless ------------------------------------------------------------------------------------------

@@ -32,15 +32,15 @@ _FONTS = {"ticks": 13, "labels": 14, "title": 14, "legend": 12}
 
 
 def _check_ws(ws: object) -> tuple[float, ...]:
-    """A non-empty sequence of finite reals >= 0, as floats."""
+    """A non-empty sequence of finite reals >= -1, as floats."""
     if isinstance(ws, (str, bytes)) or not isinstance(ws, Sequence) or len(ws) == 0:
-        raise TypeError(f"ws must be a non-empty sequence of guidance scales >= 0, got {ws!r}")
+        raise TypeError(f"ws must be a non-empty sequence of guidance scales >= -1, got {ws!r}")
     out = []
     for w in ws:
         if isinstance(w, bool) or not isinstance(w, numbers.Real) or not math.isfinite(float(w)):
             raise TypeError(f"ws must hold finite real numbers, got {w!r}")
-        if float(w) < 0.0:
-            raise ValueError(f"ws must be >= 0 (0: the conditional model), got {w}")
+        if float(w) < -1.0:
+            raise ValueError(f"ws must be >= -1 (-1: the unconditional model, 0: the conditional one), got {w}")
         out.append(float(w))
     return tuple(out)
 
