@@ -153,6 +153,17 @@ def test_sample_flow_counts_calls_and_returns_paths():
     torch.testing.assert_close(const.samples, x1 - 2.0, rtol=0, atol=1e-15)
 
 
+def test_sample_flow_leaves_a_model_that_returns_its_input_alone():
+    """v(x, t) = x returns x itself: Heun must not add into it (x1 and the path stay intact). Heun's step on dx/dt = x
+    multiplies by 1 + h + h^2/2 (h = -1/3 here) on the two steps before the last, Euler's 1 + h on the last."""
+    x1 = torch.ones(3, 1, dtype=F64)
+    out = du.sample_flow(lambda x, t: x, x1, method="heun", steps=3, trajectory=True)
+    assert torch.equal(x1, torch.ones(3, 1, dtype=F64)) and torch.equal(out.samples[0], x1)
+    h = -1 / 3
+    want = torch.tensor([1.0, 1 + h + h**2 / 2, (1 + h + h**2 / 2) ** 2, (1 + h + h**2 / 2) ** 2 * (1 + h)], dtype=F64)
+    torch.testing.assert_close(out.samples[:, 0, 0], want, rtol=0, atol=1e-15)
+
+
 def test_euler_is_first_order_and_heun_second_order():
     """Error at t = 1/4 against a fine Heun solve from the same x1, exact velocity: log-log slopes near 1 and 2.
 

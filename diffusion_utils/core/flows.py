@@ -429,7 +429,8 @@ def sample_flow(
             d = velocity(x, t)
             pred = torch.add(x, d, alpha=s - t)
             if method == "heun" and s > 0:
-                pred = torch.add(x, d.add_(velocity(pred, s)), alpha=(s - t) / 2)
+                # out of place: a model may return its input (or a view of it), which must stay untouched
+                pred = torch.add(x, d + velocity(pred, s), alpha=(s - t) / 2)
             x = pred
             if path is not None:
                 path.append(x)
