@@ -120,18 +120,18 @@ def tilted_log_density(
 
 
 def _ve_guided_score(
-    y: torch.Tensor, gamma: float, data: torch.Tensor, mask: torch.Tensor, w: float, weights: torch.Tensor | None
+    u: torch.Tensor, gamma: float, data: torch.Tensor, mask: torch.Tensor, w: float, weights: torch.Tensor | None
 ) -> torch.Tensor:
-    """(1 + w) grad log p_gamma(y | c) - w grad log p_gamma(y) for y = x_t / sqrt(alpha_bar), gamma^2 = (1 - ab) / ab."""
+    """(1 + w) grad log p_gamma(u | c) - w grad log p_gamma(u) for u = x_t / sqrt(alpha_bar), gamma^2 = (1 - ab) / ab."""
     ab = 1.0 / (1.0 + gamma * gamma)
-    x = y * ab**0.5
+    x = u * ab**0.5
     s_c = mixture_score(x, data[mask], ab, _subset_weights(weights, mask))
     s_u = mixture_score(x, data, ab, weights)
     return ab**0.5 * ((1.0 + w) * s_c - w * s_u)
 
 
 def guided_flow(
-    y: torch.Tensor,
+    u: torch.Tensor,
     data: torch.Tensor,
     labels: torch.Tensor,
     label: int,
@@ -141,14 +141,14 @@ def guided_flow(
 ) -> torch.Tensor:
     """The exact guided probability-flow ODE of a labelled point cloud, solved with Heun (chapter: Conditioning and guidance).
 
-    Works in the variable y = x_t / sqrt(alpha_bar) against gamma = sqrt((1 - alpha_bar) / alpha_bar), where the flow is
-    dy/dgamma = -gamma * [(1 + w) grad log p_gamma(y | c) - w grad log p_gamma(y)] and p_gamma = data * N(0, gamma^2 I).
-    ``y`` (N, d) are the particles at ``gammas[0]``; ``gammas`` is a decreasing 1-D grid of noise levels > 0 (CPU
+    Works in the variable u = x_t / sqrt(alpha_bar) against gamma = sqrt((1 - alpha_bar) / alpha_bar), where the flow is
+    du/dgamma = -gamma * [(1 + w) grad log p_gamma(u | c) - w grad log p_gamma(u)] and p_gamma = data * N(0, gamma^2 I).
+    ``u`` (N, d) are the particles at ``gammas[0]``; ``gammas`` is a decreasing 1-D grid of noise levels > 0 (CPU
     floats); returns the particles at ``gammas[-1]``, (N, d). Every step calls the exact scores twice (Heun).
     """
-    check_tensor("y", y, min_ndim=2, max_ndim=2)
+    check_tensor("u", u, min_ndim=2, max_ndim=2)
     check_tensor("data", data, min_ndim=2, max_ndim=2)
-    check_same_device("data", data, "y", y)
+    check_same_device("data", data, "u", u)
     labels, num_classes = _check_labels(labels, data)
     mask = labels == _check_label(label, num_classes)
     if isinstance(w, bool) or not isinstance(w, numbers.Real) or not float("-inf") < float(w) < float("inf"):
@@ -160,11 +160,11 @@ def guided_flow(
         raise ValueError("gammas must be positive and strictly decreasing (from the noisiest level to the least noisy)")
     w = float(w)
     for g0, g1 in pairwise(grid):
-        d0 = -g0 * _ve_guided_score(y, g0, data, mask, w, weights)
-        pred = y + (g1 - g0) * d0
+        d0 = -g0 * _ve_guided_score(u, g0, data, mask, w, weights)
+        pred = u + (g1 - g0) * d0
         d1 = -g1 * _ve_guided_score(pred, g1, data, mask, w, weights)
-        y = y + 0.5 * (g1 - g0) * (d0 + d1)
-    return y
+        u = u + 0.5 * (g1 - g0) * (d0 + d1)
+    return u
 
 
 class ExactConditionalDenoiser:

@@ -50,13 +50,13 @@ def tilted_quantiles(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Density of the tilted target on ``grid`` and its quantiles at levels ``u`` (chapter: Conditioning and guidance).
 
-    In the variable y = x_t / sqrt(alpha_bar) at noise level ``gamma`` (p_gamma = data * N(0, gamma^2)): the density
-    p_gamma(y|c)^(1+w) p_gamma(y)^(-w) / Z on the 1-D ``grid`` (G,), normalised by the trapezoid rule, and the inverse of
+    In the variable u = x_t / sqrt(alpha_bar) at noise level ``gamma`` (p_gamma = data * N(0, gamma^2)): the density
+    p_gamma(u|c)^(1+w) p_gamma(u)^(-w) / Z on the 1-D ``grid`` (G,), normalised by the trapezoid rule, and the inverse of
     its CDF (linear between grid points) at ``u`` (n,) in (0, 1). ``data`` is (K, 1).
     """
     check_tensor("grid", grid, min_ndim=1, max_ndim=1)
     ab = 1.0 / (1.0 + gamma * gamma)
-    x = grid[:, None] * math.sqrt(ab)  # the density of y is that of x_t = sqrt(ab) y, up to a constant factor
+    x = grid[:, None] * math.sqrt(ab)  # the density of u is that of x_t = sqrt(ab) u, up to a constant factor
     log_p = tilted_log_density(x, data, labels, label, w, ab)
     p = torch.exp(log_p - log_p.max())
     p = p / torch.trapezoid(p, grid)
@@ -76,7 +76,7 @@ class GuidanceSweep(NamedTuple):
 
     label: int
     ws: tuple[float, ...]
-    gamma_min: float  #: the final noise level, in model units (y = x_t / sqrt(alpha_bar))
+    gamma_min: float  #: the final noise level, in model units (u = x_t / sqrt(alpha_bar))
     grid: np.ndarray  #: (G,) positions in data units
     tilted: np.ndarray  #: (len(ws), G): the tilted density at gamma_min, per data unit
     samples: np.ndarray  #: (len(ws), n): the guided ODE's particles at gamma_min, data units, sorted
