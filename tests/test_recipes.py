@@ -46,6 +46,13 @@ def assert_same(a: du.TrainedModel, b: du.TrainedModel) -> None:
     assert a.model.training is False and b.model.training is False
 
 
+def cached_files(cache):
+    """The cache folder's files, temporary ones included, without the lock files (one per model, kept empty)."""
+    lock_files = [p for p in cache.iterdir() if p.name.endswith(".pt.lock")]
+    assert all(p.name.startswith(".") and p.stat().st_size == 0 for p in lock_files)
+    return sorted(p for p in cache.iterdir() if p not in lock_files)
+
+
 @pytest.mark.parametrize(
     "recipe, kwargs",
     [(du.train_toy_1d, {}), (du.train_two_moons, {"num_points": 300})],
@@ -55,7 +62,7 @@ def test_a_cached_model_is_bitwise_a_fresh_one(cache, count_fits, recipe, kwargs
     fresh = recipe("cpu", steps=STEPS, cache=False, **kwargs)
     assert not cache.exists() and len(count_fits) == 1
     first = recipe("cpu", steps=STEPS, **kwargs)  # trains and writes the cache
-    files = list(cache.iterdir())
+    files = cached_files(cache)
     assert len(files) == 1 and files[0].suffix == ".pt" and len(count_fits) == 2
     loaded = recipe("cpu", steps=STEPS, progress=True, **kwargs)  # loads it
     assert len(count_fits) == 2, "the second call trained again instead of loading the cache"
@@ -74,18 +81,18 @@ def test_another_argument_or_other_code_misses_the_cache(cache, count_fits, monk
     du.train_toy_1d("cpu", steps=STEPS, seed=1)
     du.train_two_moons("cpu", steps=STEPS, num_points=300)
     du.train_two_moons("cpu", steps=STEPS, num_points=301)
-    assert len(count_fits) == 5 and len(list(cache.iterdir())) == 5
+    assert len(count_fits) == 5 and len(cached_files(cache)) == 5
     du.train_toy_1d("cpu", steps=STEPS, seed=1)
     assert len(count_fits) == 5
     # an edit to one of the modules that decide the weights (its hash changes): trained afresh
     monkeypatch.setattr(recipes, "_source_hash", lambda: "edited")
     du.train_toy_1d("cpu", steps=STEPS, seed=1)
-    assert len(count_fits) == 6 and len(list(cache.iterdir())) == 6
+    assert len(count_fits) == 6 and len(cached_files(cache)) == 6
 
 
 def test_a_corrupt_or_foreign_file_is_trained_again_and_overwritten(cache, count_fits):
     fresh = du.train_toy_1d("cpu", steps=STEPS)
-    (path,) = cache.iterdir()
+    (path,) = cached_files(cache)
     for junk in (b"", b"not a torch file", path.read_bytes()[:200]):
         path.write_bytes(junk)
         again = du.train_toy_1d("cpu", steps=STEPS)
@@ -97,7 +104,7 @@ def test_a_corrupt_or_foreign_file_is_trained_again_and_overwritten(cache, count
     torch.save({"key": "something else"}, path)
     du.train_toy_1d("cpu", steps=STEPS)
     assert len(count_fits) == 5
-    assert [p.name for p in cache.iterdir()] == [path.name], "temporary files were left behind"
+    assert [p.name for p in cached_files(cache)] == [path.name], "temporary files were left behind"
 
 
 @pytest.mark.parametrize("value", ["", "off", "OFF", "  "])
