@@ -52,7 +52,7 @@ def test_curvature_of_a_parabola_and_of_a_quarter_circle_is_their_closed_form():
 
 
 def test_single_point_data_linear_path_is_straight_and_the_vp_path_is_not():
-    """Spread 0: z_t = t x_1 exactly (kappa 0); the VP path z_t / s_t has kappa = max_t t (1/s_t - 1) for every x_1."""
+    """Spread 0: z_t = t x_1 exactly (kappa 0); the VP path z_t / nu_t has kappa = max_t t (1/nu_t - 1) for every x_1."""
     x1 = torch.randn(50, 1, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     frame = du.straight_frame(POINTS_STD, 0.0, x1, steps=400, num_paths=5)
     t = torch.linspace(0, 1, 100_001, dtype=torch.float64)
@@ -82,7 +82,7 @@ def test_vp_probability_flow_path_is_the_interpolant_path_rescaled():
 @pytest.mark.parametrize("grid", du.GRIDS)
 @pytest.mark.parametrize("data", [POINTS_STD, MOONS], ids=["1d", "moons"])
 def test_ddim_is_flow_matching_euler_in_float64(grid, data):
-    """DDIM(eta=0) from x_T equals Euler on z = x s_t with the exact velocity on the grid t_k = gamma_k / (1 + gamma_k)."""
+    """DDIM(eta=0) from x_T equals Euler on z = nu_t x with the exact velocity on the grid t_k = gamma_k / (1 + gamma_k)."""
     schedule = du.NoiseSchedule.linear(1000, dtype=torch.float64)
     xT = torch.randn(300, data.shape[1], generator=torch.Generator().manual_seed(3), dtype=torch.float64)
     ddim = du.sample(du.ExactDenoiser(data, schedule), schedule, xT, method="ddim", steps=12, grid=grid,
@@ -150,6 +150,26 @@ def test_ddim_reads_the_schedule_only_on_its_grid_and_clock_euler_depends_on_the
     assert max(errors.values()) > 1.5 * min(errors.values()), errors  # not only other samples: other accuracy
     for a, b in [("gamma", "interpolant"), ("gamma", "cosine"), ("interpolant", "cosine")]:
         assert (by_clock[a] - by_clock[b]).abs().max().item() > 5e-4, (a, b)
+
+
+@pytest.mark.parametrize("method", ["euler", "heun"])
+def test_integrate_flow_steps_match_their_closed_form_and_leave_the_input_alone(method):
+    """v(z, t) = z returns its input: Heun must add the slopes out of place (z and the path stay untouched).
+
+    Per step h = t' - t < 0 the exact factor is e^h; Euler multiplies by 1 + h, Heun by 1 + h + h^2 / 2 (Euler on
+    the last step, to t = 0)."""
+    z = torch.tensor([[1.0, -2.0], [0.5, 3.0]], dtype=torch.float64)
+    keep = z.clone()
+    times = torch.tensor([1.0, 0.6, 0.25, 0.0], dtype=torch.float64)
+    out = du.integrate_flow(lambda x, t: x, z, times, method=method, trajectory=True)
+    torch.testing.assert_close(z, keep, rtol=0, atol=0)
+    factor = 1.0
+    for k in range(3):
+        h = (times[k + 1] - times[k]).item()
+        factor *= 1 + h + (h * h / 2 if method == "heun" and k < 2 else 0.0)
+        torch.testing.assert_close(out.samples[k + 1], factor * keep, rtol=1e-15, atol=0)
+    torch.testing.assert_close(out.samples[0], keep, rtol=0, atol=0)
+    assert out.nfe == (5 if method == "heun" else 3)
 
 
 def test_reflow_of_the_exact_flow_lowers_the_measured_curvature():
@@ -259,6 +279,7 @@ def test_straight_explorer_headless():
     assert artists.paths[0][0] is line
     assert artists.suptitle.get_text() == "data spread ζ = 4"
     assert f"{box.frames[4.0].kappa_linear:.3f}" in artists.titles[0].get_text()
+    assert artists.titles[1].get_text().startswith(r"VP flow $x_t / \nu_t$")  # TeX, not the letters "nu"
     assert line.get_ydata()[-1] == pytest.approx(box.frames[4.0].linear[-1, 0])
     with pytest.raises(ValueError, match="spread must be one of"):
         widgets.straight_explorer(POINTS_STD, x1, (0.0, 1.0), spread=2.0)

@@ -42,7 +42,7 @@ __all__ = [
 VelocityField = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 EpsField = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
-#: Time variables tau in which :func:`clock_euler` steps x: gamma itself, the interpolant's t, the cosine clock.
+#: Clocks u in which :func:`clock_euler` steps x: gamma itself, the interpolant's t, the cosine clock.
 CLOCKS = ("gamma", "interpolant", "cosine")
 
 
@@ -52,10 +52,11 @@ CLOCKS = ("gamma", "interpolant", "cosine")
 def path_curvature(path: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
     """Per-sample curvature of time-major paths (n+1, N, d) read at ``times`` (n+1,) (chapter: Straight paths and few steps).
 
-    kappa = max_k ||x(tau_k) - c(tau_k)|| / L, where c(tau) = x_start + u (x_end - x_start), u = (tau - tau_start) /
-    (tau_end - tau_start), moves uniformly along the chord between the path's end points, and L = sum_k ||x_{k+1} - x_k||
+    kappa = max_k ||x(u_k) - c(u_k)|| / ell, where c(u) = x_start + r (x_end - x_start), r = (u - u_start) /
+    (u_end - u_start), moves uniformly along the chord between the path's end points, and ell = sum_k ||x_{k+1} - x_k||
     is the length of the path (>= the chord). kappa = 0 exactly when the particle moves along a straight line at a
-    constant speed in the clock tau (then one Euler step in tau is exact); kappa = 0 for a path that never moves.
+    constant speed in the clock u (then Euler steps in u, one included, are exact); kappa = 0 for a path that never
+    moves.
     Returns (N,) in x's dtype.
     """
     check_tensor("path", path, min_ndim=3, max_ndim=3)
@@ -65,13 +66,13 @@ def path_curvature(path: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
     if times.shape[0] != path.shape[0]:
         raise ValueError(f"times must have one entry per point of the path ({path.shape[0]}), got {times.shape[0]}")
     check_same_device("times", times, "path", path)
-    tau = times.to(path.dtype)
-    if is_concrete(tau):
-        steps = torch.diff(tau)
+    u = times.to(path.dtype)
+    if is_concrete(u):
+        steps = torch.diff(u)
         if not (bool((steps > 0).all()) or bool((steps < 0).all())):
             raise ValueError("times must be strictly monotone (increasing or decreasing)")
-    u = ((tau - tau[0]) / (tau[-1] - tau[0]))[:, None, None]
-    chord = path[0] + u * (path[-1] - path[0])
+    r = ((u - u[0]) / (u[-1] - u[0]))[:, None, None]
+    chord = path[0] + r * (path[-1] - path[0])
     deviation = (path - chord).norm(dim=-1).amax(dim=0)
     length = torch.diff(path, dim=0).norm(dim=-1).sum(dim=0)
     return torch.where(length > 0, deviation / torch.where(length > 0, length, 1.0), 0.0)
@@ -184,7 +185,8 @@ def integrate_flow(
         d = velocity(x, t)
         pred = torch.add(x, d, alpha=s - t)
         if method == "heun" and s > 0:
-            pred = torch.add(x, d.add_(velocity(pred, s)), alpha=(s - t) / 2)
+            # out of place: a model may return its input (or a view of it), which must stay untouched
+            pred = torch.add(x, d + velocity(pred, s), alpha=(s - t) / 2)
         x = pred
         if path is not None:
             path.append(x)
@@ -195,25 +197,25 @@ def integrate_flow(
 
 
 def _clock(clock: str, gamma: float) -> tuple[float, float]:
-    """(tau, dgamma/dtau) of the clock at noise level gamma."""
+    """(u, dgamma/du) of the clock at noise level gamma."""
     if clock == "gamma":
         return gamma, 1.0
-    if clock == "interpolant":  # gamma = tau / (1 - tau)
-        tau = gamma / (1 + gamma)
-        return tau, 1.0 / (1 - tau) ** 2
-    # cosine: alpha_bar = cos^2(pi tau / 2), gamma = tan(pi tau / 2)
-    tau = 2.0 / math.pi * math.atan(gamma)
-    return tau, math.pi / 2 * (1 + gamma**2)
+    if clock == "interpolant":  # gamma = u / (1 - u)
+        u = gamma / (1 + gamma)
+        return u, 1.0 / (1 - u) ** 2
+    # cosine: alpha_bar = cos^2(pi u / 2), gamma = tan(pi u / 2)
+    u = 2.0 / math.pi * math.atan(gamma)
+    return u, math.pi / 2 * (1 + gamma**2)
 
 
 @torch.no_grad()
 def clock_euler(eps_model: EpsField, x: torch.Tensor, gammas: torch.Tensor, *, clock: str) -> SampleResult:
     """Euler's method for the VP probability-flow ODE in x with the time variable ``clock`` (chapter: Straight paths and few steps).
 
-    On every clock tau the ODE is dx/dtau = gamma'(tau) (sqrt(ab) eps_hat - gamma ab x), ab = 1 / (1 + gamma^2); one
-    step from gamma_k to gamma_{k+1} is x + (tau_{k+1} - tau_k) gamma'(tau_k) (...). ``clock`` is "gamma" (Karras's
-    Euler, :func:`~diffusion_utils.core.samplers.sample`'s "euler"), "interpolant" (tau = gamma / (1 + gamma)) or
-    "cosine" (ab = cos^2(pi tau / 2)). ``eps_model(x, alpha_bar)`` takes alpha_bar as an (N,) tensor; ``gammas``
+    On every clock u the ODE is dx/du = (dgamma/du) (sqrt(ab) eps_hat - gamma ab x), ab = 1 / (1 + gamma^2); one
+    step from gamma_k to gamma_{k+1} is x + (u_{k+1} - u_k) (dgamma/du)(u_k) (...). ``clock`` is "gamma" (Karras's
+    Euler, :func:`~diffusion_utils.core.samplers.sample`'s "euler"), "interpolant" (u = gamma / (1 + gamma)) or
+    "cosine" (ab = cos^2(pi u / 2)). ``eps_model(x, alpha_bar)`` takes alpha_bar as an (N,) tensor; ``gammas``
     (n+1,) strictly decreasing to 0 (the last step lands on the data).
     """
     check_tensor("x", x, min_ndim=2, max_ndim=2)
@@ -230,8 +232,8 @@ def clock_euler(eps_model: EpsField, x: torch.Tensor, gammas: torch.Tensor, *, c
         ab = 1.0 / (1.0 + gamma**2)
         eps = eps_model(x, torch.full((n,), ab, dtype=x.dtype, device=x.device)).to(x.dtype)
         drift = torch.add(x * (-gamma * ab), eps, alpha=math.sqrt(ab))
-        tau, rate = _clock(clock, gamma)
-        x = torch.add(x, drift, alpha=(_clock(clock, nxt)[0] - tau) * rate)
+        u, rate = _clock(clock, gamma)
+        x = torch.add(x, drift, alpha=(_clock(clock, nxt)[0] - u) * rate)
     return SampleResult(x, len(g) - 1)
 
 

@@ -86,7 +86,7 @@ def straight_figure(num_paths: int = 12, *, figsize: tuple[float, float] = (10.0
     num_paths = check_int("num_paths", num_paths, low=1)
     fig, axes = plt.subplots(1, 2, figsize=figsize, layout="constrained", sharey=True)
     paths, chords, titles = [], [], []
-    for ax, color, name in zip(axes, (PALETTE["blue"], PALETTE["orange"]), ("linear interpolant $x_t$", "VP flow $x_t / nu_t$")):
+    for ax, color, name in zip(axes, (PALETTE["blue"], PALETTE["orange"]), ("linear interpolant $x_t$", r"VP flow $x_t / \nu_t$")):
         paths.append([ax.plot([1.0, 0.0], [0.0, 0.0], color=color, lw=1.6)[0] for _ in range(num_paths)])
         chords.append([ax.plot([1.0, 0.0], [0.0, 0.0], color="black", lw=1.0, ls="--", alpha=0.7)[0]
                        for _ in range(num_paths)])
@@ -121,7 +121,7 @@ def update_straight(artists: StraightArtists, frame: StraightFrame) -> None:
             if visible:
                 line.set_data(times, values[:, k])
                 chord.set_data(span, [values[0, k], values[-1, k]])
-        name = "linear interpolant $x_t$" if panel == 0 else "VP flow $x_t / nu_t$"
+        name = "linear interpolant $x_t$" if panel == 0 else r"VP flow $x_t / \nu_t$"
         artists.titles[panel].set_text(f"{name}: median κ = {kappa:.3f}")
     low = min(float(frame.linear.min()), float(frame.vp.min()))
     high = max(float(frame.linear.max()), float(frame.vp.max()))
