@@ -18,12 +18,49 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
+from queue import Empty
 
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
 _TIMES = "execution-seconds.json"
+_POLL = 0.2  # seconds between polls of a kernel's sockets
+
+
+def _polling_kernel_manager() -> type:
+    """A kernel manager whose client waits for messages in short polls instead of one long one.
+
+    With the machine's cores busy, nbclient's one poll of the shell socket for a cell's reply sometimes misses the
+    reply and returns only at the cell's timeout (pyzmq's asyncio poll; seen after cells that display ipywidgets:
+    a 5-s chapter took 300 s). A fresh poll every 0.2 s finds the waiting message.
+    """
+    from jupyter_client.asynchronous.client import AsyncKernelClient
+    from jupyter_client.channels import AsyncZMQSocketChannel
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import Type, default
+
+    class PollingChannel(AsyncZMQSocketChannel):
+        async def get_msg(self, timeout: float | None = None) -> dict:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while True:
+                wait = _POLL if deadline is None else max(0.0, min(_POLL, deadline - time.monotonic()))
+                try:
+                    return await super().get_msg(timeout=wait)
+                except Empty:
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise
+
+    class PollingClient(AsyncKernelClient):
+        shell_channel_class = Type(PollingChannel)
+        iopub_channel_class = Type(PollingChannel)
+
+    class PollingKernelManager(AsyncKernelManager):
+        @default("client_factory")
+        def _client_factory_default(self) -> type:
+            return PollingClient
+
+    return PollingKernelManager
 
 
 def _execute(path: str, timeout: int, allow_errors: bool) -> tuple[object, float, str | None]:
@@ -33,7 +70,13 @@ def _execute(path: str, timeout: int, allow_errors: bool) -> tuple[object, float
 
     source = Path(path)
     notebook = read_myst_markdown_notebook(source.read_text("utf8"), add_source_map=True, path=source)
-    result = single_nb_execution(notebook, cwd=str(source.parent), timeout=timeout, allow_errors=allow_errors)
+    result = single_nb_execution(
+        notebook,
+        cwd=str(source.parent),
+        timeout=timeout,
+        allow_errors=allow_errors,
+        kernel_manager_class=_polling_kernel_manager(),
+    )
     return notebook, result.time, (result.exc_string or repr(result.err)) if result.err is not None else None
 
 
