@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import torch
 from browser import Chromium, SiteServer, find_chromium, is_external, netlog_requests
+from test_guidance_playground import GUIDANCE_RUN, SITE_SETTING, check_guidance_run
 
 import diffusion_utils as du
 
@@ -267,6 +268,12 @@ def _desktop(page, server, page_path: str) -> dict:
         fig = f'document.querySelectorAll(".sp-figure")[{index}]'
         page.wait_for(f"{fig}.sp && {fig}.sp.result", timeout=30)
         report["playground"].append(page.js(PLAYGROUND_RUN.replace("FIG", fig)))
+    report["guidance_playground"] = []
+    for index in range(page.js('document.querySelectorAll(".gp-figure").length')):
+        fig = f'document.querySelectorAll(".gp-figure")[{index}]'
+        page.wait_for(f"{fig}.gp && {fig}.gp.result", timeout=30)
+        run = f"({GUIDANCE_RUN.replace('FIG', fig)})({json.dumps(SITE_SETTING)})"
+        report["guidance_playground"].append(page.js(run))
     if page_path == "search.html":
         page.wait_for(SEARCH_DONE, timeout=30)
         try:  # each result's snippet arrives with its own fetch, after the list is complete
@@ -513,11 +520,12 @@ def test_search_works_served_and_says_what_it_needs_from_disk(visits):
 def test_animation_twins_scrub(visits):
     animations = {p: r["animations"] for p, r in visits["pages"].items() if r["animations"]}
     expected = {"book/forward/example.html", "book/reverse/sampling.html", "book/scores/tweedie.html",
-                "book/scores/noise.html"}
+                "book/scores/noise.html", "book/guidance/guidance.html", "book/guidance/straight_paths.html"}
     assert expected <= set(animations), set(animations)
     for page, found in animations.items():
         for a in found:
-            # Part III's twins step through a few chosen values (10 times t, 6 values of eta); Parts I-II's through t.
+            # Parts III-IV's twins step through a few chosen values (10 times t, 6 values of eta, values of w, seven
+            # spreads); Parts I-II's through t.
             assert a["frames"] >= 6 and a["stepChanged"] and a["stepValue"] == 1 and a["endChanged"], (page, a)
             assert a["alt"], (page, "animation frame without alt text")
 
@@ -600,3 +608,13 @@ def test_sampler_playground_on_its_page_equals_the_package(visits):
     got = torch.tensor(run["x"], dtype=torch.float64)
     assert (got - expected.samples[:, 0]).abs().max() < 1e-9
     assert abs(run["w1"] - float(du.wasserstein_1d(got, points[:, 0]))) < 1e-9
+
+
+def test_guidance_playground_on_its_page_equals_the_package(visits):
+    """The guidance playground on the built Conditioning and guidance page mounts, draws, and its guided
+    DPM-Solver++(2M) run (class 1, w = 3, 20 steps, log-SNR grid) equals du.sample with the exact guided denoiser in
+    float64, its numbers and summary line included; tests/test_guidance_playground.py covers the rest."""
+    runs = {page: r["guidance_playground"] for page, r in visits["pages"].items() if r.get("guidance_playground")}
+    assert list(runs) == ["book/guidance/guidance.html"], list(runs)
+    (run,) = runs["book/guidance/guidance.html"]
+    check_guidance_run(run)
