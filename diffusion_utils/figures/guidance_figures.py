@@ -46,13 +46,19 @@ def _check_ws(ws: object) -> tuple[float, ...]:
 
 
 def tilted_quantiles(
-    u: torch.Tensor, grid: torch.Tensor, data: torch.Tensor, labels: torch.Tensor, label: int, w: float, gamma: float
+    levels: torch.Tensor,
+    grid: torch.Tensor,
+    data: torch.Tensor,
+    labels: torch.Tensor,
+    label: int,
+    w: float,
+    gamma: float,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Density of the tilted target on ``grid`` and its quantiles at levels ``u`` (chapter: Conditioning and guidance).
+    """Density of the tilted target on ``grid`` and its quantiles at ``levels`` (chapter: Conditioning and guidance).
 
     In the variable u = x_t / sqrt(alpha_bar) at noise level ``gamma`` (p_gamma = data * N(0, gamma^2)): the density
     p_gamma(u|c)^(1+w) p_gamma(u)^(-w) / Z on the 1-D ``grid`` (G,), normalised by the trapezoid rule, and the inverse of
-    its CDF (linear between grid points) at ``u`` (n,) in (0, 1). ``data`` is (K, 1).
+    its CDF (linear between grid points) at ``levels`` (n,) in (0, 1). ``data`` is (K, 1).
     """
     check_tensor("grid", grid, min_ndim=1, max_ndim=1)
     ab = 1.0 / (1.0 + gamma * gamma)
@@ -62,9 +68,9 @@ def tilted_quantiles(
     p = p / torch.trapezoid(p, grid)
     cdf = torch.cat([p.new_zeros(1), torch.cumulative_trapezoid(p, grid)])
     cdf = cdf / cdf[-1]
-    idx = torch.searchsorted(cdf, u).clamp(1, grid.numel() - 1)
+    idx = torch.searchsorted(cdf, levels).clamp(1, grid.numel() - 1)
     c0, c1 = cdf[idx - 1], cdf[idx]
-    frac = (u - c0) / (c1 - c0).clamp_min(torch.finfo(p.dtype).tiny)
+    frac = (levels - c0) / (c1 - c0).clamp_min(torch.finfo(p.dtype).tiny)
     return p, grid[idx - 1] + frac * (grid[idx] - grid[idx - 1])
 
 
@@ -116,16 +122,16 @@ class GuidanceSweep(NamedTuple):
         scaler = scaler or DataScaler(0.0, 1.0)
         data = data.detach().to("cpu", torch.float64)
         labels = labels.detach().cpu()
-        u = (torch.arange(n, dtype=torch.float64) + 0.5) / n
+        levels = (torch.arange(n, dtype=torch.float64) + 0.5) / n
         gammas = torch.logspace(math.log10(gamma_max), math.log10(gamma_min), steps + 1, dtype=torch.float64)
         pad = 6.0 * gamma_min + 0.5 * float(data.max() - data.min())
         fine = torch.linspace(float(data.min()) - pad, float(data.max()) + pad, grid_size, dtype=torch.float64)
         wide = torch.linspace(-8.0 * gamma_max, 8.0 * gamma_max, grid_size, dtype=torch.float64)
         tilted, samples, quants = [], [], []
         for w in ws:
-            _, start = tilted_quantiles(u, wide, data, labels, label, w, gamma_max)
+            _, start = tilted_quantiles(levels, wide, data, labels, label, w, gamma_max)
             end = guided_flow(start[:, None], data, labels, label, w, gammas)[:, 0]
-            dens, q = tilted_quantiles(u, fine, data, labels, label, w, gamma_min)
+            dens, q = tilted_quantiles(levels, fine, data, labels, label, w, gamma_min)
             tilted.append(dens / scaler.scale)
             samples.append(torch.sort(scaler.decode(end)).values)
             quants.append(scaler.decode(q))
@@ -158,7 +164,7 @@ class GuidanceArtists(NamedTuple):
 
 def guidance_figure(sweep: GuidanceSweep, *, bins: int = 120,
                     figsize: tuple[float, float] = (10.0, 4.4)) -> GuidanceArtists:
-    """An empty figure: densities at the final noise level (left) and W1 against w with a marker (right)."""
+    """An empty figure: densities at the final noise level (left) and W1 against w (right) (chapter: Conditioning and guidance)."""
     bins = check_int("bins", bins, low=2)
     edges = np.linspace(sweep.grid[0], sweep.grid[-1], bins + 1)
     fig, (ax_d, ax_w) = plt.subplots(1, 2, figsize=figsize, layout="constrained", width_ratios=(1.7, 1))
@@ -204,7 +210,7 @@ def update_guidance(artists: GuidanceArtists, sweep: GuidanceSweep, w: float) ->
     artists.bars.set_data(_hist(sweep.samples[k], artists.edges)[0])
     artists.line.set_ydata(sweep.tilted[k])
     artists.marker.set_data([sweep.ws[k]], [sweep.w1[k]])
-    artists.title.set_text(f"w = {sweep.ws[k]:g}: $W_1$ = {sweep.w1[k]:.2f}")
+    artists.title.set_text(f"$w$ = {sweep.ws[k]:g}: $W_1$ = {sweep.w1[k]:.2f}")
 
 
 def guidance_animation(sweep: GuidanceSweep, artists: GuidanceArtists, *, interval: int = 800) -> FuncAnimation:

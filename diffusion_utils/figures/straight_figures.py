@@ -82,7 +82,7 @@ class StraightArtists(NamedTuple):
 
 
 def straight_figure(num_paths: int = 12, *, figsize: tuple[float, float] = (10.0, 4.4)) -> StraightArtists:
-    """An empty figure: paths against t (1 -> 0) for the interpolant (left) and the VP flow (right), chords dashed."""
+    """An empty figure: paths against t (1 -> 0), interpolant (left) and VP flow (right), chords dashed (chapter: Straight paths and few steps)."""
     num_paths = check_int("num_paths", num_paths, low=1)
     fig, axes = plt.subplots(1, 2, figsize=figsize, layout="constrained", sharey=True)
     paths, chords, titles = [], [], []
