@@ -190,7 +190,7 @@ def test_tilted_log_density_gradient_is_the_guided_score():
 
 
 def test_guided_flow_at_w0_keeps_the_conditional_marginal():
-    """w = 0 is the exact conditional flow: quantiles of p_gamma(y|c) at the start end as its quantiles at the end."""
+    """w = 0 is the exact conditional flow: quantiles of p_gamma(u|c) at the start end as its quantiles at the end."""
     data, labels = du.labelled_toy_1d("cpu")
     sw = du.GuidanceSweep.simulate(data / 10, labels, 0, (0.0, 3.0), gamma_min=0.2, n=400, steps=120)
     assert sw.w1[0] < 2e-3 and sw.w1[1] > 0.2  # not the tilted density at w = 3
@@ -217,21 +217,21 @@ def test_guidance_explorer_and_its_twin_share_the_callback():
     sw = du.GuidanceSweep.simulate(data / 10, labels, 0, (0.0, 1.0, 4.0), gamma_min=0.2, n=200, steps=40)
     box = guidance_explorer(sw)
     slider = box.controls["w"]
-    assert slider.value == 0.0 and box.artists.title.get_text().startswith("w = 0:")
+    assert slider.value == 0.0 and box.artists.title.get_text().startswith("$w$ = 0:")
     slider.value = 4.0
     art = box.artists
-    assert art.title.get_text() == f"w = 4: $W_1$ = {sw.w1[2]:.2f}"
+    assert art.title.get_text() == f"$w$ = 4: $W_1$ = {sw.w1[2]:.2f}"
     np.testing.assert_allclose(art.line.get_ydata(), sw.tilted[2])
     assert art.marker.get_xdata()[0] == 4.0 and art.marker.get_ydata()[0] == sw.w1[2]
     heights = art.bars.get_data().values
     np.testing.assert_allclose((heights * np.diff(art.edges)).sum(), 1.0, rtol=1e-12)
     _slider, minus, _plus = box.children[0].children[:3]
     minus.click()
-    assert slider.value == 1.0 and art.title.get_text().startswith("w = 1:")
+    assert slider.value == 1.0 and art.title.get_text().startswith("$w$ = 1:")
     twin = du.guidance_figure(sw)
     anim = du.guidance_animation(sw, twin)
     anim._func(2)  # the frame for ws[2]: the same callback as the slider
-    assert twin.title.get_text() == art.title.get_text().replace("w = 1", "w = 4").replace(
+    assert twin.title.get_text() == art.title.get_text().replace("$w$ = 1", "$w$ = 4").replace(
         f"{sw.w1[1]:.2f}", f"{sw.w1[2]:.2f}")
     with pytest.raises(KeyError, match="was not simulated"):
         du.update_guidance(art, sw, 2.0)
