@@ -439,12 +439,16 @@ def test_progress_bars_are_static_and_keep_bar_and_text(visits):
 
 
 def test_page_weight(visits):
-    """Every page, with everything it loads (cache off), stays under 5 MB."""
+    """Every page, with everything it loads (cache off), stays under 5 MB (the search page, which fetches the pages it
+    finds, under 15 MB)."""
     print("\npage weights (bytes received, cache off; the three largest files):")
     for page, r in sorted(visits["pages"].items(), key=lambda kv: -kv[1]["weight"]):
         heaviest = ", ".join(f"{u.rsplit('/', 1)[-1].split('?')[0]} {n / 1e6:.2f}" for u, n in r["heaviest"])
         print(f"  {r['weight'] / 1e6:5.2f} MB  {page}  ({heaviest})")
-    heavy = {p: r["weight"] for p, r in visits["pages"].items() if r["weight"] >= MAX_PAGE_BYTES}
+    # The search page also fetches every page that matches the test's query, to show a snippet of each (Sphinx's
+    # searchtools): its weight grows with the book, and each page it fetches is held to the limit on its own.
+    limit = {"search.html": 3 * MAX_PAGE_BYTES}
+    heavy = {p: r["weight"] for p, r in visits["pages"].items() if r["weight"] >= limit.get(p, MAX_PAGE_BYTES)}
     assert not heavy, heavy
     assert all(r["weight"] > 10_000 for r in visits["pages"].values()), "weights not measured"
 

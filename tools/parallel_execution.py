@@ -140,8 +140,31 @@ def execute_all(app: Sphinx) -> None:
         pass
 
 
+def write_executed_notebook(app: Sphinx, doctree: object) -> None:
+    """Put the outputs into the chapter's notebook in jupyter_execute/ (the page's download, ``_sources/*.ipynb``).
+
+    In cache mode myst-nb renders the page from the cached outputs but writes the notebook it read, without them.
+    """
+    config = app.env.mystnb_config
+    if config.execution_mode != "cache" or not app.config.parallel_execution:
+        return
+    import nbformat
+    from jupyter_cache import get_cache
+
+    path = Path(config.output_folder, *app.env.docname.split("/")).with_suffix(".ipynb")
+    if not path.is_file():
+        return
+    notebook = nbformat.read(path, as_version=4)
+    try:
+        _, executed = get_cache(str(config.execution_cache_path)).merge_match_into_notebook(notebook)
+    except KeyError:  # not in the cache: myst-nb executed it itself and wrote its outputs
+        return
+    path.write_text(nbformat.writes(executed), encoding="utf-8")
+
+
 def setup(app: Sphinx) -> dict:
     app.add_config_value("parallel_execution", True, "env")
     # After myst-nb has resolved its configuration (the cache folder) at builder-inited.
     app.connect("builder-inited", execute_all, priority=900)
+    app.connect("doctree-read", write_executed_notebook)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
