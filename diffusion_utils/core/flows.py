@@ -9,6 +9,7 @@ through alpha_bar.
 
 from __future__ import annotations
 
+import itertools
 import numbers
 from collections.abc import Callable
 from typing import NamedTuple
@@ -404,8 +405,14 @@ def sample_flow(
         raise TypeError(f"model must be callable as model(x, t), got {type(model).__name__}")
     if method not in FLOW_METHODS:
         raise ValueError(f"method must be one of {FLOW_METHODS}, got {method!r}")
-    times = flow_time_grid(steps, grid).tolist()
-    steps = len(times) - 1
+    return _integrate(model, x1, flow_time_grid(steps, grid).tolist(), method, trajectory, "x")
+
+
+def _integrate(
+    model: VelocityField, x1: torch.Tensor, times: list[float], method: str, trajectory: bool, name: str
+) -> SampleResult:
+    """Euler or Heun along the decreasing float ``times``, counting calls: the one integrator of the flow samplers
+    (:func:`sample_flow` and :func:`~diffusion_utils.core.straight.integrate_flow`) (chapter: Flow matching)."""
     n = x1.shape[0]
     calls = 0
 
@@ -415,7 +422,7 @@ def sample_flow(
         calls += 1
         if not isinstance(v, torch.Tensor) or v.shape != x.shape:
             got = tuple(v.shape) if isinstance(v, torch.Tensor) else type(v).__name__
-            raise ValueError(f"model must return a velocity of x's shape {tuple(x.shape)}, got {got}")
+            raise ValueError(f"model must return a velocity of {name}'s shape {tuple(x.shape)}, got {got}")
         return v.to(x.dtype)
 
     was_training = getattr(model, "training", False)
@@ -424,8 +431,7 @@ def sample_flow(
     path = [x1] if trajectory else None
     x = x1
     try:
-        for k in range(steps):
-            t, s = times[k], times[k + 1]
+        for t, s in itertools.pairwise(times):
             d = velocity(x, t)
             pred = torch.add(x, d, alpha=s - t)
             if method == "heun" and s > 0:

@@ -19,6 +19,7 @@ import torch
 
 from ._validate import check_int, check_same_device, check_tensor, is_concrete
 from .device import default_device
+from .flows import _integrate
 from .samplers import SampleResult
 from .schedules import NoiseSchedule
 
@@ -167,30 +168,7 @@ def integrate_flow(
     grid = times.detach().to("cpu", torch.float64).tolist()
     if len(grid) < 2 or any(b >= a for a, b in itertools.pairwise(grid)) or grid[-1] < 0 or grid[0] > 1:
         raise ValueError("times must hold at least two values, strictly decreasing, in [0, 1]")
-    n = z.shape[0]
-    calls = 0
-
-    def velocity(x: torch.Tensor, t: float) -> torch.Tensor:
-        nonlocal calls
-        v = model(x, torch.full((n,), t, dtype=x.dtype, device=x.device))
-        calls += 1
-        if not isinstance(v, torch.Tensor) or v.shape != x.shape:
-            got = tuple(v.shape) if isinstance(v, torch.Tensor) else type(v).__name__
-            raise ValueError(f"model must return a velocity of z's shape {tuple(x.shape)}, got {got}")
-        return v.to(x.dtype)
-
-    path = [z] if trajectory else None
-    x = z
-    for t, s in itertools.pairwise(grid):
-        d = velocity(x, t)
-        pred = torch.add(x, d, alpha=s - t)
-        if method == "heun" and s > 0:
-            # out of place: a model may return its input (or a view of it), which must stay untouched
-            pred = torch.add(x, d + velocity(pred, s), alpha=(s - t) / 2)
-        x = pred
-        if path is not None:
-            path.append(x)
-    return SampleResult(torch.stack(path) if path is not None else x, calls)
+    return _integrate(model, z, grid, method, trajectory, "z")
 
 
 # --- Euler on the VP variable in a chosen clock ---------------------------------------------------------------------
