@@ -15,7 +15,7 @@
   const VERSION = 1;
   if (window.GuidancePlayground && window.GuidancePlayground.version === VERSION) return;
   const SP = window.SamplerPlayground;
-  const { el, axes, marker, legend, buildControls, injectStyle, layout, richHTML, fmt, thousands, niceCeil, shares, bars } = SP.ui;
+  const { el, axes, marker, legend, injectStyle, layout, richHTML, fmt, thousands, niceCeil, shares, bars, scaffold } = SP.ui;
   const STOCHASTIC = { ddpm: true, euler_maruyama: true };
   const NAMES = { ddpm: "DDPM", ddim: "DDIM", euler: "Euler", heun: "Heun", dpmpp_2m: "DPM-Solver++(2M)",
                   euler_maruyama: "Euler–Maruyama" };
@@ -139,35 +139,8 @@
     const memo = new Map(); // "label|method|grid|steps" -> Map(w -> {w, share, spread, w1, nfe})
     const curveKey = (s) => `${s.label}|${s.method}|${s.grid}|${s.steps}`;
     const gp = { version: VERSION, result: null, updates: 0, timings: [], memo, idle: true };
-    const alt = root.getAttribute("aria-label") || "";
 
-    let frame = null; // a control's move is drawn on the next frame (gp.set computes at once)
-    const requestUpdate = () => {
-      if (frame !== null) return;
-      const run = () => { frame = null; update(); gp.updates += 1; };
-      frame = window.requestAnimationFrame ? requestAnimationFrame(run) : setTimeout(run, 16);
-    };
-    const read = buildControls(root, cfg.controls, state, requestUpdate);
-    const info = document.createElement("p");
-    info.className = "sp-info";
-    info.setAttribute("aria-live", "polite");
-    root.appendChild(info);
-    const box = document.createElement("div");
-    box.className = "sp-panels";
-    const panels = ["left", "right"].map((side) => {
-      const div = document.createElement("div");
-      div.className = "sp-panel";
-      const legendBox = document.createElement("div");
-      div.appendChild(legendBox);
-      const svg = el("svg", { role: "img", "aria-label": `${alt} (${side} panel)` }, div);
-      box.appendChild(div);
-      return { legend: legendBox, svg };
-    });
-    root.appendChild(box);
-    const note = document.createElement("p");
-    note.className = "sp-note";
-    richHTML(note, cfg.note);
-    root.appendChild(note);
+    const { read, info, panels } = scaffold(root, cfg, state, () => { update(); gp.updates += 1; });
 
     const name = (c) => cfg.class_names[c];
     function legends(label) {

@@ -11,7 +11,7 @@
 // number field), a summary line, and two SVG panels drawn at their on-screen size, stacked below 560 px.
 (function () {
   "use strict";
-  const VERSION = 2;
+  const VERSION = 3;
   if (window.SamplerPlayground && window.SamplerPlayground.version === VERSION) return;
   const SVG = "http://www.w3.org/2000/svg";
   const METHODS = ["ddpm", "ddim", "euler", "heun", "dpmpp_2m", "euler_maruyama"];
@@ -630,35 +630,14 @@ ${ROOT} sub,${ROOT} sup{font-size:80%;line-height:0}
   const SHAPES = { ddpm: "square", ddim: "circle", euler: "triangle", heun: "diamond", dpmpp_2m: "down", euler_maruyama: "plus" };
   const GRID_NAMES = { uniform: "uniform grid", karras: "Karras grid", logsnr: "log-SNR grid" };
 
-  function mount(root) {
-    if (root.sp) return root.sp;
-    injectStyle();
-    const cfg = JSON.parse(root.dataset.config);
-    for (const [mode, colors] of Object.entries(cfg.colors)) {
-      for (const [key, value] of Object.entries(colors)) root.style.setProperty(`--sp-${mode}-${key}`, value);
-    }
-    const ab = Float64Array.from(cfg.alpha_bars);
-    const points = Float64Array.from(cfg.points).sort();
-    const xT = decodeFloat64(cfg.xT);
-    const data = { points, xT };
-    const timeGrid = makeTimeGrid(ab, cfg.rho);
-    const runner = makeRunner(data, ab, timeGrid), background = makeRunner(data, ab, timeGrid);
-    const sorted = new Float64Array(xT.length), sortedBg = new Float64Array(xT.length);
-    const lo = cfg.xlim[0], hi = cfg.xlim[1], bins = cfg.bins;
-    const counts = new Float64Array(bins);
-    const state = {};
-    for (const c of cfg.controls) state[c.name] = c.value;
-    const memo = new Map(); // "method|grid|eta|steps" -> {steps, nfe, w1}
-    const keyOf = (m, g, e, s) => `${m}|${g}|${m === "ddim" ? e : 0}|${s}`;
-    const sp = { version: VERSION, result: null, updates: 0, timings: [], memo, idle: true };
+  // The frame both playgrounds share: the controls (a move is drawn on the next animation frame, so dragging a slider
+  // past several stops computes only the last one), a live info line, two panels with their legends, and the note.
+  function scaffold(root, cfg, state, onMove) {
     const alt = root.getAttribute("aria-label") || "";
-
-    // A control's move is drawn on the next frame: dragging the steps slider past several stops computes only the
-    // last one (sp.set computes at once).
     let frame = null;
     const requestUpdate = () => {
       if (frame !== null) return;
-      const run = () => { frame = null; update(); sp.updates += 1; };
+      const run = () => { frame = null; onMove(); };
       frame = window.requestAnimationFrame ? requestAnimationFrame(run) : setTimeout(run, 16);
     };
     const read = buildControls(root, cfg.controls, state, requestUpdate);
@@ -682,6 +661,32 @@ ${ROOT} sub,${ROOT} sup{font-size:80%;line-height:0}
     note.className = "sp-note";
     richHTML(note, cfg.note);
     root.appendChild(note);
+    return { read, info, panels };
+  }
+
+  function mount(root) {
+    if (root.sp) return root.sp;
+    injectStyle();
+    const cfg = JSON.parse(root.dataset.config);
+    for (const [mode, colors] of Object.entries(cfg.colors)) {
+      for (const [key, value] of Object.entries(colors)) root.style.setProperty(`--sp-${mode}-${key}`, value);
+    }
+    const ab = Float64Array.from(cfg.alpha_bars);
+    const points = Float64Array.from(cfg.points).sort();
+    const xT = decodeFloat64(cfg.xT);
+    const data = { points, xT };
+    const timeGrid = makeTimeGrid(ab, cfg.rho);
+    const runner = makeRunner(data, ab, timeGrid), background = makeRunner(data, ab, timeGrid);
+    const sorted = new Float64Array(xT.length), sortedBg = new Float64Array(xT.length);
+    const lo = cfg.xlim[0], hi = cfg.xlim[1], bins = cfg.bins;
+    const counts = new Float64Array(bins);
+    const state = {};
+    for (const c of cfg.controls) state[c.name] = c.value;
+    const memo = new Map(); // "method|grid|eta|steps" -> {steps, nfe, w1}
+    const keyOf = (m, g, e, s) => `${m}|${g}|${m === "ddim" ? e : 0}|${s}`;
+    const sp = { version: VERSION, result: null, updates: 0, timings: [], memo, idle: true };
+
+    const { read, info, panels } = scaffold(root, cfg, state, () => { update(); sp.updates += 1; });
 
     legend(panels[0].legend, [
       ["particles $x_0$ (share per bin)", (sw) => el("rect", { x: 2, y: 2, width: 26, height: 10, class: "sp-bars" }, sw)],
@@ -861,5 +866,5 @@ ${ROOT} sub,${ROOT} sup{font-size:80%;line-height:0}
                                decodeFloat64,
                                // the drawing, controls and style, shared with the guidance playground
                                ui: { el, axes, marker, legend, buildControls, injectStyle, layout, richHTML, fmt, thousands,
-                                     niceCeil, shares, bars } };
+                                     niceCeil, shares, bars, scaffold } };
 })();
